@@ -1,0 +1,711 @@
+"""The case language: YAML files loaded safely, validated by a pydantic schema, turned into
+``Case`` objects. Every error names the file, the line and the field.
+
+A case file holds ``cases:``, a list of cases. See ``docs/case-language.md`` for the whole
+language with examples; the models below are its schema.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, \
+    field_validator, model_validator
+
+from harness import expressions as ex
+from harness.vocabulary import HOST_EFFECTS, OPS
+
+
+class CaseError(ValueError):
+    """A malformed case: names the file, the line and the field, and what was expected."""
+
+    def __init__(self, file: str, line: Optional[int], field: str, message: str):
+        self.file, self.line, self.field, self.message = file, line, field, message
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+class _Absent:
+    """No value given (distinct from ``null``, which means "no gradient")."""
+
+    def __repr__(self):
+        return "ABSENT"
+
+    def __bool__(self):
+        return False
+
+
+ABSENT: Any = _Absent()
+
+DTYPES = ("float16", "float32", "float64", "int32", "int64", "bool", "string")
+_STRICT = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class Model(BaseModel):
+    model_config = _STRICT
+
+
+# ---- inputs and functions ----------------------------------------------------------------
+
+
+class Input(Model):
+    """An input of the program. ``track``: differentiable (``requires_grad`` in PyTorch, a
+    trainable ``Variable`` or a watched tensor in TensorFlow, an argument of ``jax.grad``)."""
+
+    value: Any = None
+    random: Optional[Literal["normal", "uniform"]] = None
+    shape: Optional[list[int]] = None
+    seed: int = 0
+    scale: float = 1.0
+    dtype: Optional[Literal[DTYPES]] = None
+    kind: Literal["tensor", "variable", "host"] = "tensor"
+    trainable: bool = True
+    track: Optional[bool] = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.value is None) == (self.random is None):
+            raise ValueError("give exactly one of `value` or `random` (with `shape`)")
+        if self.random and self.shape is None:
+            raise ValueError("`random` needs a `shape`")
+        if self.track is None:  # a trainable Variable is tracked unless said otherwise
+            self.track = self.kind == "variable" and self.trainable
+        return self
+
+    def array(self):
+        """The input as NumPy (host inputs stay Python values). Random data is generated here,
+        once, so that every framework sees the same numbers."""
+        if self.kind == "host":
+            return self.value
+        if self.random:
+            rng = np.random.default_rng(self.seed)
+            data = (rng.standard_normal(self.shape) if self.random == "normal"
+                    else rng.uniform(-1.0, 1.0, self.shape)) * self.scale
+            return data.astype(self.dtype or "float32")
+        return to_array(self.value, self.dtype)
+
+
+def to_array(value, dtype=None) -> np.ndarray:
+    if dtype == "string" or _is_text(value):
+        return np.array(_encode(value), dtype=object)
+    array = np.asarray(value)
+    if dtype:
+        return array.astype(dtype)
+    if array.dtype.kind == "f":
+        return array.astype("float32")  # the frameworks' default float
+    if array.dtype.kind in "iu":
+        return array.astype("int32")
+    return array
+
+
+def _is_text(value) -> bool:
+    while isinstance(value, list) and value:
+        value = value[0]
+    return isinstance(value, (str, bytes))
+
+
+def _encode(value):
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return value.encode() if isinstance(value, str) else value
+
+
+class Function(Model):
+    """A function of the case: ``forward`` with an optional custom ``backward`` (one
+    expression per argument, in terms of the arguments, ``result`` and ``grad``), or a
+    multi-line ``body`` ending in ``return`` (for traced functions and modules)."""
+
+    args: list[str]
+    forward: Optional[str] = None
+    backward: Optional[Union[str, list[str]]] = None
+    body: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if (self.forward is None) == (self.body is None):
+            raise ValueError("give exactly one of `forward` (an expression) or `body`")
+        if self.backward is not None and self.forward is None:
+            raise ValueError("a custom `backward` needs a `forward` expression")
+        if isinstance(self.backward, list) and len(self.backward) != len(self.args):
+            raise ValueError(f"`backward` needs one expression per argument "
+                             f"({len(self.args)}), got {len(self.backward)}")
+        if isinstance(self.backward, str) and len(self.args) != 1:
+            raise ValueError("with several arguments, `backward` is a list, one per argument")
+        return self
+
+    @property
+    def backwards(self) -> list[str]:
+        return [self.backward] if isinstance(self.backward, str) else list(self.backward or [])
+
+
+# ---- divergences and tolerances ----------------------------------------------------------
+
+
+class Divergence(Model):
+    """A declared difference: what this backend does instead, and why (with evidence)."""
+
+    reason: str
+    evidence: str
+    expect: Any = ABSENT  # what the backend gives instead; absent: anything but `expect`
+    versions: Optional[str] = None  # a PEP 440 range of the framework's version
+
+    @field_validator("versions")
+    @classmethod
+    def _range(cls, v):
+        if v is not None:
+            from packaging.specifiers import SpecifierSet
+            SpecifierSet(v)
+        return v
+
+
+class Tolerance(Model):
+    rtol: Optional[float] = None
+    atol: Optional[float] = None
+    reason: str
+
+
+BACKEND_KEY = re.compile(r"^(reference|torch|tensorflow|jax)(\[(eager|function|jit)\])?$")
+
+
+# ---- checks ------------------------------------------------------------------------------
+
+
+class CheckBase(Model):
+    id: Optional[str] = None
+    expect: Any = ABSENT
+    claim: Any = ABSENT  # what the document says, where reality differs
+    claim_note: Optional[str] = None
+    tolerance: Optional[Tolerance] = None
+    diverges: dict[str, Union[Divergence, list[Divergence]]] = {}
+    note: Optional[str] = None
+    plot: Optional[dict] = None
+
+    @field_validator("diverges")
+    @classmethod
+    def _keys(cls, v):
+        for key in v:
+            if not BACKEND_KEY.match(key):
+                raise ValueError(f"unknown backend {key!r}: use reference, torch, tensorflow, "
+                                 "jax, or a mode such as tensorflow[function], jax[jit]")
+        return v
+
+    def divergences(self, backend: str, framework: str) -> list[Divergence]:
+        found = self.diverges.get(backend) or self.diverges.get(framework) or []
+        return found if isinstance(found, list) else [found]
+
+
+class Tape(Model):
+    persistent: bool = False
+    watch: list[str] = []
+    watch_accessed_variables: bool = True
+
+
+Targets = Union[str, list[str], dict[str, str]]
+
+
+class ValueCheck(CheckBase):
+    """A forward value: ``value: <expression>``."""
+    kind: Literal["value"] = "value"
+    value: str
+
+
+class GradCheck(CheckBase):
+    """d ``grad`` / d ``wrt``, weighted by ``weights`` (a vector-Jacobian product), to
+    ``order``. Observed: gradients in the structure of ``wrt``; ``null`` = no gradient."""
+    kind: Literal["grad"] = "grad"
+    grad: Union[str, list[str]]  # several targets: their gradients are summed
+    wrt: Targets
+    weights: Any = None
+    order: int = Field(1, ge=1, le=4)
+    style: Optional[Literal["backward", "autograd", "hooks", "retain_grad", "tape"]] = None
+    tape: Tape = Tape()
+
+
+class JvpCheck(CheckBase):
+    """The Jacobian-vector product of ``jvp`` along ``tangents`` (one per ``wrt``)."""
+    kind: Literal["jvp"] = "jvp"
+    jvp: str
+    wrt: list[str]
+    tangents: list[Any]
+    mode: Literal["forward", "reverse"] = "forward"
+
+
+class JacobianCheck(CheckBase):
+    """The full Jacobian of ``jacobian`` with respect to ``wrt``: shape out + in."""
+    kind: Literal["jacobian"] = "jacobian"
+    jacobian: str
+    wrt: str
+    mode: Literal["forward", "reverse"] = "reverse"
+
+
+class BackwardTwiceCheck(CheckBase):
+    """Two backward passes through one graph: observed the gradients after both (PyTorch
+    accumulates them), or the error of the second."""
+    kind: Literal["backward_twice"] = "backward_twice"
+    backward_twice: str
+    wrt: list[str]
+    retain_graph: bool = False
+    weights: Any = None
+
+
+class AttributesCheck(CheckBase):
+    """Tensor attributes after running the program (and ``backward`` of a target, if given):
+    ``{name: {field: value}}``; grad_fn is the node's class name without trailing digits."""
+    kind: Literal["attributes"] = "attributes"
+    attributes: list[str]
+    fields: list[Literal["is_leaf", "requires_grad", "grad_fn", "grad"]] = ["is_leaf"]
+    backward: Optional[str] = None
+    weights: Any = None
+
+
+class WatchedCheck(CheckBase):
+    """The names of the inputs a gradient tape watched while the program ran."""
+    kind: Literal["watched"] = "watched"
+    watched: Literal[True]
+    tape: Tape = Tape()
+
+
+class Optimizer(Model):
+    name: Literal["sgd", "adam", "manual"]
+    lr: float
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: Optional[float] = None  # None: each framework's own default
+    style: Literal["step", "apply_gradients", "minimize"] = "step"
+
+
+class OptimizeSpec(Model):
+    loss: str
+    params: list[str]
+    optimizer: Optimizer
+    steps: int = Field(ge=1)
+    record_every: int = Field(1, ge=1)
+    record: Optional[list[str]] = None  # default: params and loss
+
+
+class OptimizeCheck(CheckBase):
+    """``steps`` optimizer steps on ``loss``; observed: ``{name: [value at step 0, K, 2K, ...,
+    final]}`` for params and loss. ``step`` (a host int) is visible to the program."""
+    kind: Literal["optimize"] = "optimize"
+    optimize: OptimizeSpec
+
+
+class Arg(Model):
+    tensor: Any = None
+    dtype: Optional[Literal[DTYPES]] = None
+
+
+class TraceCheck(CheckBase):
+    """A function of the case traced (tf.function, jax.jit, the reference tracer) and called
+    with ``calls``; each argument is ``{tensor: value, dtype}`` or a plain Python value.
+    Observed: ``{outputs, traced, log, appended, distinct}``; ``expect`` may give a subset."""
+    kind: Literal["trace"] = "trace"
+    trace: str
+    calls: list[list[Any]]
+    signature: Optional[list[dict]] = None  # [{shape: [], dtype: float32}]
+    staged: bool = True
+
+
+class StaticGraphSpec(Model):
+    placeholders: dict[str, dict]  # name: {dtype, shape}
+    fetch: Union[str, list[str]]
+    feeds: list[dict[str, Any]]
+
+
+class StaticGraphCheck(CheckBase):
+    """Define-then-run: placeholders, the program as graph nodes, ``fetch`` run for each feed."""
+    kind: Literal["static_graph"] = "static_graph"
+    static_graph: StaticGraphSpec
+
+
+class WhileLoopSpec(Model):
+    vars: dict[str, Any]
+    cond: str
+    body: dict[str, str]
+    graph: bool = False  # build it in a static graph and run it in a session
+
+
+class WhileLoopCheck(CheckBase):
+    """``while cond: vars = body`` with the framework's loop op; observed: the final vars."""
+    kind: Literal["while_loop"] = "while_loop"
+    while_loop: WhileLoopSpec
+
+
+class CheckpointSpec(Model):
+    state: dict[str, Any]  # variable name: initial value
+    method: str  # a function of the case whose body may use the state variables
+    before: list[list[Any]]  # calls before saving
+    after: list[list[Any]]  # calls on the module loaded into a fresh process state
+    style: Literal["class", "attributes"] = "class"
+
+
+class CheckpointCheck(CheckBase):
+    """Save a module's state, load it into a fresh module, go on calling its method.
+    Observed: ``{before: [...], after: [...], variables: [names]}``."""
+    kind: Literal["checkpoint"] = "checkpoint"
+    checkpoint: CheckpointSpec
+
+
+CHECK_TYPES = {cls.model_fields["kind"].default: cls for cls in (
+    ValueCheck, GradCheck, JvpCheck, JacobianCheck, BackwardTwiceCheck, AttributesCheck,
+    WatchedCheck, OptimizeCheck, TraceCheck, StaticGraphCheck, WhileLoopCheck, CheckpointCheck)}
+
+
+def _check_kind(data) -> Optional[str]:
+    if isinstance(data, dict):
+        found = [k for k in CHECK_TYPES if k in data]
+        return found[0] if len(found) == 1 else None
+    return getattr(data, "kind", None)
+
+
+Check = Annotated[Union[tuple(Annotated[cls, Tag(kind)] for kind, cls in CHECK_TYPES.items())],
+                  Discriminator(_check_kind, custom_error_type="check_kind",
+                                custom_error_message="a check has exactly one kind key: "
+                                + ", ".join(CHECK_TYPES))]
+
+
+class CaseModel(Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    title: str
+    covers: list[str] = []
+    source: str = ""
+    inputs: dict[str, Input] = {}
+    functions: dict[str, Function] = {}
+    program: str = ""
+    checks: list[Check] = Field(min_length=1)
+    tags: list[str] = []
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        # `x: 3.0` is short for `x: {value: 3.0}`
+        if isinstance(v, dict):
+            return {k: x if isinstance(x, dict) else {"value": x} for k, x in v.items()}
+        return v
+
+    @field_validator("covers")
+    @classmethod
+    def _ids(cls, v):
+        for item in v:
+            if not re.fullmatch(r"S\d{3}-\d{2}", item):
+                raise ValueError(f"{item!r} is not a catalogue ID like S000-04")
+        return v
+
+
+# ---- the loaded case ---------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """A validated case, its parsed program, and where it came from."""
+
+    id: str
+    title: str
+    covers: list[str]
+    source: str
+    inputs: dict[str, Input]
+    functions: dict[str, Function]
+    program: tuple
+    checks: list
+    file: str
+    line: int
+    topic: str
+    tags: list[str] = field(default_factory=list)
+    check_ids: list[str] = field(default_factory=list)
+    text: str = ""  # the program text, for reports and repro scripts
+
+    def check(self, check_id: str):
+        return self.checks[self.check_ids.index(check_id)]
+
+
+@dataclass
+class LoadResult:
+    cases: list[Case]
+    errors: list[CaseError]
+
+
+def load_paths(paths) -> LoadResult:
+    """Every case under ``paths`` (files or directories). Errors are collected per case: a
+    broken case costs itself, not its file; a broken file costs itself, not the run."""
+    cases, errors = [], []
+    for file in case_files(paths):
+        got = load_file(file)
+        cases += got.cases
+        errors += got.errors
+    seen: dict[str, Case] = {}
+    for case in cases:
+        if case.id in seen:
+            first = seen[case.id]
+            errors.append(CaseError(case.file, case.line, "id",
+                                    f"duplicate case id {case.id!r} "
+                                    f"(first at {first.file}:{first.line})"))
+        seen.setdefault(case.id, case)
+    return LoadResult([c for c in cases if seen[c.id] is c], errors)
+
+
+def case_files(paths) -> list[Path]:
+    out = []
+    for p in [Path(p) for p in (paths or ["cases"])]:
+        if p.is_dir():
+            out += sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml"))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such file or directory")
+    return out
+
+
+def load_file(path) -> LoadResult:
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data, lines = _load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        return LoadResult([], [CaseError(name, mark.line + 1 if mark else None, "",
+                                         f"invalid YAML: {problem}")])
+    except (OSError, UnicodeDecodeError) as exc:
+        return LoadResult([], [CaseError(name, None, "", str(exc))])
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        return LoadResult([], [CaseError(name, 1, "cases",
+                                         "a case file is a mapping with a list `cases:`")])
+    unknown = set(data) - {"cases", "topic"}
+    if unknown:
+        key = sorted(unknown)[0]
+        return LoadResult([], [CaseError(name, lines.get((key,), 1), key,
+                                         "unknown top-level key; expected `cases` (and "
+                                         "optionally `topic`)")])
+    topic = data.get("topic") or path.stem
+    cases, errors = [], []
+    for i, raw in enumerate(data["cases"]):
+        try:
+            cases.append(_build(raw, name, i, lines, topic))
+        except CaseError as err:
+            errors.append(err)
+    return LoadResult(cases, errors)
+
+
+def _build(raw, file: str, index: int, lines: dict, topic: str) -> Case:
+    base = ("cases", index)
+    line = lines.get(base, 1)
+    try:
+        model = CaseModel.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x in CHECK_TYPES
+                                                   and _is_tag(err["loc"], x)))
+        loc = _clean_loc(loc)
+        return_line = _nearest_line(lines, base + loc, line)
+        field = ".".join(str(x) for x in loc) or "case"
+        raise CaseError(file, return_line, f"cases[{index}].{field}",
+                        _message(err)) from None
+    where = _Where(file, lines, base)
+    try:
+        program = ex.parse_program(model.program)
+    except ex.ExpressionError as err:
+        raise CaseError(file, where.block("program", err.line), "program", str(err)) from None
+    checks = list(model.checks)
+    check_ids = _check_ids(checks)
+    case = Case(model.id, model.title, model.covers, model.source,
+                {k: v for k, v in model.inputs.items()}, model.functions, program, checks,
+                file, line, topic, model.tags, check_ids, model.program)
+    _validate_names(case, model, where)
+    return case
+
+
+def _is_tag(loc, x) -> bool:
+    # pydantic puts the discriminator tag into the location after the list index
+    i = loc.index(x)
+    return i > 0 and isinstance(loc[i - 1], int) and loc[i - 2:i - 1] == ("checks",)
+
+
+def _clean_loc(loc):
+    # `inputs.x.Input.value` -> `inputs.x.value`; drop union member names
+    return tuple(x for x in loc if not (isinstance(x, str) and (x[:1].isupper() or
+                                                                  x.startswith("function-"))))
+
+
+def _message(err) -> str:
+    msg = err["msg"]
+    if err["type"] == "missing":
+        return "missing required field"
+    if err["type"] == "extra_forbidden":
+        return "unknown field (check its spelling)"
+    return msg.removeprefix("Value error, ")
+
+
+def _nearest_line(lines: dict, loc: tuple, default: int) -> int:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return default
+
+
+@dataclass
+class _Where:
+    file: str
+    lines: dict
+    base: tuple
+
+    def line(self, *loc) -> int:
+        return _nearest_line(self.lines, self.base + loc, self.lines.get(self.base, 1))
+
+    def block(self, *loc_and_offset) -> int:
+        """The file line of line ``offset`` (1-based) inside a block scalar at ``loc``."""
+        *loc, offset = loc_and_offset
+        start = self.lines.get(self.base + tuple(loc) + ("<value>",))
+        if start is None:
+            return self.line(*loc)
+        return start + offset - 1
+
+
+def _check_ids(checks) -> list[str]:
+    ids, seen = [], {}
+    for c in checks:
+        if c.id:
+            base = c.id
+        else:
+            target = getattr(c, c.kind)
+            if isinstance(target, list) and all(isinstance(t, str) for t in target):
+                target = "-".join(target)
+            base = f"{c.kind}" + (f"-{target}" if isinstance(target, str) else "")
+            base = re.sub(r"[^A-Za-z0-9_.-]+", "_", base)[:40]
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        ids.append(base if n == 0 else f"{base}-{n + 1}")
+    return ids
+
+
+def _validate_names(case: Case, model: CaseModel, where: _Where) -> None:
+    """Every name a program or check uses is an input, an earlier assignment, an op of the
+    vocabulary or a function of the case."""
+    known_fns = set(OPS) | set(HOST_EFFECTS) | set(case.functions) | {"range"}
+    placeholders = {name for c in case.checks if c.kind == "static_graph"
+                    for name in c.static_graph.placeholders}
+    defined = set(case.inputs) | set(ex.assigned(case.program)) | {"step"} | placeholders
+    for fn, ln in ex.calls_used(case.program):
+        if fn not in known_fns:
+            raise CaseError(case.file, where.block("program", ln), "program",
+                            f"unknown op {fn!r}; the vocabulary has: "
+                            + ", ".join(sorted(OPS)))
+    for stmt in case.program:
+        missing = ex.names_used(stmt) - defined
+        if missing:
+            raise CaseError(case.file, where.block("program", stmt.line), "program",
+                            f"unknown input or name {sorted(missing)[0]!r}")
+    state = {name for c in case.checks if c.kind == "checkpoint" for name in c.checkpoint.state}
+    for name, fn in case.functions.items():
+        scope = set(fn.args) | set(case.inputs) | {"result", "grad"} | state
+        texts = [("forward", fn.forward)] if fn.forward else []
+        texts += [(f"backward[{i}]", b) for i, b in enumerate(fn.backwards)]
+        for label, text in texts:
+            try:
+                node = ex.parse_expression(text)
+            except ex.ExpressionError as err:
+                raise CaseError(case.file, where.line("functions", name), f"functions.{name}."
+                                f"{label.split('[')[0]}", str(err)) from None
+            _known(case, node, scope, known_fns, where.line("functions", name),
+                   f"functions.{name}.{label}")
+        if fn.body:
+            try:
+                body = ex.parse_program(fn.body)
+            except ex.ExpressionError as err:
+                raise CaseError(case.file, where.block("functions", name, "body", err.line),
+                                f"functions.{name}.body", str(err)) from None
+            scope |= set(ex.assigned(body))
+            _known(case, body, scope, known_fns, where.line("functions", name, "body"),
+                   f"functions.{name}.body")
+    for i, check in enumerate(case.checks):
+        _validate_check(case, check, i, defined, known_fns, where)
+
+
+def _known(case, node, scope, fns, line, field):
+    for fn, _ in ex.calls_used(node):
+        if fn not in fns:
+            raise CaseError(case.file, line, field, f"unknown op {fn!r}")
+    missing = ex.names_used(node) - scope
+    if missing:
+        raise CaseError(case.file, line, field, f"unknown name {sorted(missing)[0]!r}")
+
+
+def _validate_check(case, check, i, defined, fns, where):
+    def fail(field, message):
+        raise CaseError(case.file, where.line("checks", i, field), f"checks[{i}].{field}",
+                        message)
+
+    def need(field, names):
+        for n in names:
+            if n not in defined:
+                fail(field, f"unknown input or name {n!r}")
+
+    kind = check.kind
+    if kind == "value":
+        try:
+            node = ex.parse_expression(check.value)
+        except ex.ExpressionError as err:
+            fail("value", str(err))
+        _known(case, node, defined, fns, where.line("checks", i, "value"), f"checks[{i}].value")
+    elif kind in ("grad", "backward_twice", "jvp", "jacobian"):
+        target = getattr(check, kind)
+        need(kind, target if isinstance(target, list) else [target])
+        wrt = check.wrt
+        need("wrt", [wrt] if isinstance(wrt, str) else list(wrt.values() if isinstance(
+            wrt, dict) else wrt))
+        if kind == "grad" and check.order > 1 and not isinstance(wrt, str) and len(wrt) != 1:
+            fail("order", "higher orders take one `wrt`")
+    elif kind == "attributes":
+        need("attributes", check.attributes)
+        if check.backward:
+            need("backward", [check.backward])
+    elif kind == "optimize":
+        spec = check.optimize
+        need("optimize", [spec.loss] + spec.params + (spec.record or []))
+    elif kind == "trace":
+        if check.trace not in case.functions:
+            fail("trace", f"unknown function {check.trace!r}")
+    elif kind == "checkpoint":
+        if check.checkpoint.method not in case.functions:
+            fail("checkpoint", f"unknown function {check.checkpoint.method!r}")
+    if kind in ("grad", "watched"):
+        need("tape", check.tape.watch)
+
+
+# ---- YAML with line numbers --------------------------------------------------------------
+
+
+def _load_yaml(text: str):
+    """Parse YAML safely, returning the data and a map from path (keys and indices) to the
+    1-based line where that value starts."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines: dict = {}
+    if node is None:
+        return None, lines
+    constructor = yaml.SafeLoader("")
+
+    def build(n, path):
+        lines[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            out = {}
+            for k, v in n.value:
+                key = constructor.construct_object(k, deep=True)
+                lines[path + (key,)] = k.start_mark.line + 1
+                if isinstance(v, yaml.ScalarNode) and v.style in ("|", ">"):
+                    lines[path + (key, "<value>")] = v.start_mark.line + 2
+                out[key] = build(v, path + (key,))
+                lines[path + (key,)] = k.start_mark.line + 1
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [build(v, path + (i,)) for i, v in enumerate(n.value)]
+        return constructor.construct_object(n, deep=True)
+
+    return build(node, ()), lines

@@ -1,0 +1,278 @@
+"""The ``conformance`` command: run, validate, list, frameworks, report, merge.
+
+Exit status: 0 when nothing failed or errored, 1 when something did, 2 for invalid input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+    TimeElapsedColumn
+from rich.table import Table
+
+from harness.backends import FRAMEWORKS, installed
+from harness.cases import CaseError, load_paths
+from harness.results import ResultsWriter, command_line
+from harness.runner import RunEvents, RunOptions, run_cases
+from harness.verdicts import STATUSES
+
+STYLE = {"pass": "green", "divergence": "yellow", "fixed": "cyan", "fail": "bold red",
+         "error": "bold magenta", "n/a": "dim", "skipped": "dim"}
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (FileNotFoundError, CaseError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="conformance", description="Run autodiff conformance "
+                                "cases on the reference engine, PyTorch, TensorFlow and JAX.")
+    sub = p.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run cases on every installed framework")
+    run.add_argument("paths", nargs="*", default=["cases"], help="case files or directories "
+                     "(default: cases/)")
+    run.add_argument("--frameworks", "-f", type=_frameworks, default=list(FRAMEWORKS),
+                     help="comma-separated: " + ",".join(FRAMEWORKS) + " (default: all)")
+    run.add_argument("--json", dest="json_path", default="reports/results.json",
+                     help="results file (default: reports/results.json)")
+    run.add_argument("--html", help="also write the HTML report here")
+    run.add_argument("--junit", help="also write JUnit XML here")
+    run.add_argument("-k", dest="keyword", help="only cases whose id, title, topic or covered "
+                     "IDs match this glob or substring")
+    run.add_argument("--jobs", "-j", type=int, default=0, help="cases at a time (default: cores)")
+    run.add_argument("--timeout", type=float, default=600.0, help="seconds per case and "
+                     "framework (default: 600)")
+    run.add_argument("--label", help="a label for this run (the version matrix uses it)")
+    run.add_argument("--log-dir", default="reports/logs", help="framework logs (default: "
+                     "reports/logs)")
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="check case files without running them")
+    val.add_argument("paths", nargs="*", default=["cases"])
+    val.set_defaults(func=cmd_validate)
+
+    ls = sub.add_parser("list", help="list cases and their checks")
+    ls.add_argument("paths", nargs="*", default=["cases"])
+    ls.add_argument("-k", dest="keyword")
+    ls.set_defaults(func=cmd_list)
+
+    fw = sub.add_parser("frameworks", help="installed frameworks, versions and capabilities")
+    fw.set_defaults(func=cmd_frameworks)
+
+    rep = sub.add_parser("report", help="render reports from results files")
+    rep.add_argument("results", nargs="+", help="results JSON files (or directories of them)")
+    rep.add_argument("--html")
+    rep.add_argument("--junit")
+    rep.set_defaults(func=cmd_report)
+
+    mer = sub.add_parser("merge", help="merge runs (framework versions, machines) into one "
+                         "version-matrix report")
+    mer.add_argument("results", nargs="+", help="results JSON files or directories of them")
+    mer.add_argument("--html", required=True)
+    mer.add_argument("--json", dest="json_path", help="also write the merged document")
+    mer.set_defaults(func=cmd_merge)
+    return p
+
+
+def _frameworks(text: str) -> list[str]:
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    unknown = [n for n in names if n not in FRAMEWORKS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown framework {unknown[0]!r}; choose from "
+                                         + ", ".join(FRAMEWORKS))
+    return names
+
+
+def select(cases, keyword: str | None):
+    if not keyword:
+        return cases
+    pattern = keyword if any(ch in keyword for ch in "*?[") else f"*{keyword}*"
+
+    def match(c):
+        return any(fnmatch.fnmatch(x.lower(), pattern.lower())
+                   for x in [c.id, c.title, c.topic] + c.covers)
+    return [c for c in cases if match(c)]
+
+
+def _report_errors(console: Console, errors) -> None:
+    for err in errors:
+        console.print(f"[red]invalid case[/red] {err}", highlight=False)
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+
+def cmd_validate(args) -> int:
+    console = Console(stderr=True)
+    loaded = load_paths(args.paths)
+    _report_errors(console, loaded.errors)
+    checks = sum(len(c.checks) for c in loaded.cases)
+    print(f"{len(loaded.cases)} cases, {checks} checks valid; {len(loaded.errors)} invalid")
+    return 2 if loaded.errors else 0
+
+
+def cmd_list(args) -> int:
+    loaded = load_paths(args.paths)
+    _report_errors(Console(stderr=True), loaded.errors)
+    for case in select(loaded.cases, args.keyword):
+        print(f"{case.id}  [{case.topic}]  {case.title}  ({', '.join(case.covers)})")
+        for cid, check in zip(case.check_ids, case.checks):
+            print(f"    {cid}: {check.kind}")
+    return 2 if loaded.errors else 0
+
+
+def cmd_frameworks(args) -> int:
+    from harness.backends import backend_class
+    from harness.backends.base import capabilities
+
+    table = Table(title="frameworks")
+    for col in ("framework", "installed", "version", "columns", "capabilities"):
+        table.add_column(col)
+    for name, fw in FRAMEWORKS.items():
+        ok, why = installed(name)
+        version, caps = "", ""
+        if ok:
+            try:
+                cls = backend_class(name)
+                version, caps = cls.version(), ", ".join(capabilities(cls))
+            except Exception as exc:  # a broken install is reported, not raised
+                ok, why = False, f"{type(exc).__name__}: {exc}"
+        table.add_row(name, "yes" if ok else f"no: {why}", version, ", ".join(fw.columns()),
+                      caps)
+    Console().print(table)
+    return 0
+
+
+def cmd_run(args) -> int:
+    console = Console(stderr=True)
+    loaded = load_paths(args.paths)
+    _report_errors(console, loaded.errors)
+    cases = select(loaded.cases, args.keyword)
+    if not cases:
+        console.print("no cases to run" + (f" matching {args.keyword!r}" if args.keyword
+                                           else ""))
+        return 2 if loaded.errors else 0
+    writer = ResultsWriter(args.json_path, command_line(), args.paths, args.label)
+    options = RunOptions(frameworks=args.frameworks, jobs=args.jobs, timeout=args.timeout,
+                         log_dir=Path(args.log_dir) if args.log_dir else None)
+    tty = console.is_terminal
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=True, disable=not tty)
+    counts: Counter = Counter()
+    with progress:
+        task = progress.add_task(f"starting {', '.join(args.frameworks)}", total=len(cases))
+
+        def started(versions, skipped):
+            for name, why in skipped.items():
+                console.print(f"[dim]skipped {name}: {why}[/dim]", highlight=False)
+            progress.update(task, description="running")
+
+        def case_done(case, rows):
+            counts.update(r["status"] for r in rows)
+            progress.update(task, advance=1, description=case.id[:40])
+            for r in rows:
+                if r["status"] in ("fail", "error"):
+                    console.print(f"[{STYLE[r['status']]}]{r['status']:>5}[/] "
+                                  f"{r['case']}::{r['check']}[{r['backend']}] {r['message']}",
+                                  highlight=False, markup=True, soft_wrap=True)
+
+        rows = run_cases(cases, options, writer, RunEvents(started=started,
+                                                            case_done=case_done))
+    doc = writer.finish()
+    _summary(console if tty else None, rows, doc, args)
+    if args.html or args.junit:
+        from harness import report
+        if args.html:
+            report.write_html([doc], args.html)
+        if args.junit:
+            report.write_junit([doc], args.junit)
+    written = [p for p in (args.json_path, args.html, args.junit) if p]
+    print("wrote " + ", ".join(written))
+    if loaded.errors:
+        return 2
+    return 1 if counts["fail"] or counts["error"] else 0
+
+
+def _summary(console, rows, doc, args) -> None:
+    by_backend: dict[str, Counter] = {}
+    for r in rows:
+        by_backend.setdefault(r["backend"], Counter())[r["status"]] += 1
+    total = Counter(r["status"] for r in rows)
+    seconds = doc["run"]["duration_s"]
+    line = ", ".join(f"{total[s]} {s}" for s in STATUSES if total[s])
+    if console is None:
+        for backend, c in by_backend.items():
+            print(f"{backend}: " + ", ".join(f"{c[s]} {s}" for s in STATUSES if c[s]))
+        print(f"{len(rows)} verdicts in {seconds:.1f} s: {line}")
+        return
+    table = Table(title=f"{len(doc['cases'])} cases, {len(rows)} verdicts in {seconds:.1f} s")
+    table.add_column("backend")
+    for s in STATUSES:
+        table.add_column(s, justify="right", style=STYLE[s])
+    for backend, c in by_backend.items():
+        version = doc["environment"]["frameworks"].get(backend.split("[")[0], "")
+        table.add_row(f"{backend} {version}", *[str(c[s]) if c[s] else "" for s in STATUSES])
+    table.add_row("total", *[str(total[s]) if total[s] else "" for s in STATUSES],
+                  style="bold")
+    console.print(table)
+
+
+def _result_files(items) -> list[Path]:
+    out = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(p.glob("*.json"))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such results file")
+    if not out:
+        raise FileNotFoundError(f"no results files in {', '.join(items)}")
+    return out
+
+
+def cmd_report(args) -> int:
+    from harness import report
+    docs = report.load_results(_result_files(args.results))
+    if not (args.html or args.junit):
+        print("nothing to write: give --html FILE and/or --junit FILE", file=sys.stderr)
+        return 2
+    if args.html:
+        report.write_html(docs, args.html)
+    if args.junit:
+        report.write_junit(docs, args.junit)
+    print("wrote " + ", ".join(p for p in (args.html, args.junit) if p))
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from harness import report
+    docs = report.load_results(_result_files(args.results))
+    merged = report.merge(docs)
+    report.write_html([merged], args.html)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(merged, indent=1))
+    print(f"merged {len(docs)} runs into {args.html}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""The self-contained HTML report: Jinja2 template + inline CSS, JS and SVG plots.
+
+One document renders as a run report; several (or one merged) as the version matrix.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from . import model
+from .merge import merge
+from .results import check_docs, is_merged
+
+HERE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["sc"] = model.status_class
+    env.globals["inline_css"] = (HERE / "static" / "report.css").read_text(encoding="utf-8")
+    env.globals["inline_js"] = (HERE / "static" / "report.js").read_text(encoding="utf-8")
+    return env
+
+
+def render_html(docs, title: str | None = None, with_plots: bool = True) -> str:
+    """The report as a string (see write_html)."""
+    docs = check_docs(docs)
+    doc = docs[0] if len(docs) == 1 else merge(docs)
+    view = model.build(doc, title=title, with_plots=with_plots)
+    return _environment().get_template("report.html.j2").render(r=view)
+
+
+def write_html(docs, path, title: str | None = None) -> str:
+    """Write the HTML report for one document (a run report) or several (the version
+    matrix, as merge() gives). Returns the path written."""
+    text = render_html(docs, title=title)
+    path = os.fspath(path)
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+__all__ = ["render_html", "write_html", "is_merged"]

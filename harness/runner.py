@@ -1,0 +1,126 @@
+"""A run: cases on every selected framework, each in its own worker, verdicts as they come.
+
+Frameworks run concurrently (at most ``jobs`` cases at a time); a case's verdicts are judged
+once every framework has observed it, and written to the results file at once.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from harness.backends import FRAMEWORKS, installed
+from harness.cases import Case
+from harness.results import ResultsWriter
+from harness.verdicts import judge_case
+from harness.worker import WorkerDied, WorkerHandle, crashed
+
+
+@dataclass
+class RunOptions:
+    frameworks: list[str] = field(default_factory=lambda: list(FRAMEWORKS))
+    jobs: int = 0  # 0: the number of cores
+    timeout: float = 600.0  # per case and framework, seconds
+    log_dir: Path | None = None
+
+
+@dataclass
+class RunEvents:
+    """Callbacks for a front end (the CLI's progress bar, the pytest plugin)."""
+    started: Callable[[dict, dict], None] = lambda versions, skipped: None
+    case_done: Callable[[Case, list[dict]], None] = lambda case, rows: None
+    framework_case_done: Callable[[str, Case], None] = lambda framework, case: None
+
+
+def run_cases(cases: list[Case], options: RunOptions, writer: ResultsWriter | None = None,
+              events: RunEvents | None = None) -> list[dict]:
+    events = events or RunEvents()
+    jobs = options.jobs or os.cpu_count() or 1
+    skipped: dict[str, str] = {}
+    wanted = []
+    for name in options.frameworks:
+        ok, why = installed(name)
+        if ok:
+            wanted.append(name)
+        else:
+            skipped[name] = why
+    handles = {name: WorkerHandle(name, options.log_dir) for name in wanted}
+    if options.log_dir:
+        Path(options.log_dir).mkdir(parents=True, exist_ok=True)
+
+    # Start the workers side by side: imports are the slow part of a short run.
+    starters = [threading.Thread(target=_start, args=(h,)) for h in handles.values()]
+    for t in starters:
+        t.start()
+    for t in starters:
+        t.join()
+    versions = {}
+    for name, handle in list(handles.items()):
+        if handle.unavailable:
+            skipped[name] = handle.unavailable
+            del handles[name]
+        else:
+            versions[name] = handle.version
+    columns = [c for name in options.frameworks for c in FRAMEWORKS[name].columns()
+               if name in FRAMEWORKS]
+    if writer:
+        writer.set_environment(versions, skipped)
+        writer.add_cases(cases)
+    events.started(versions, skipped)
+
+    slots = threading.Semaphore(jobs)
+    done: queue.Queue = queue.Queue()
+
+    def work(name: str, handle: WorkerHandle):
+        for case in cases:
+            with slots:
+                try:
+                    observed, repros = handle.run_case(case.file, case.id, options.timeout)
+                except WorkerDied as died:
+                    observed, repros = crashed(case, FRAMEWORKS[name].columns(), str(died)), {}
+            done.put((name, case, observed, repros))
+
+    threads = [threading.Thread(target=work, args=item, daemon=True)
+               for item in handles.items()]
+    for t in threads:
+        t.start()
+    pending = {case.id: {} for case in cases}
+    scripts: dict[str, dict] = {case.id: {} for case in cases}
+    all_rows = []
+    try:
+        for _ in range(len(cases) * len(handles)):
+            name, case, observed, repros = done.get()
+            pending[case.id].update(observed)
+            scripts[case.id].update(repros)
+            events.framework_case_done(name, case)
+            if len({c for c in pending[case.id]}) == sum(
+                    len(FRAMEWORKS[n].columns()) for n in handles):
+                rows = judge_case(case, pending.pop(case.id), versions, skipped, columns,
+                                  scripts.pop(case.id))
+                all_rows += rows
+                if writer:
+                    writer.add_rows(rows)
+                events.case_done(case, rows)
+        # frameworks that could not run at all still owe their rows
+        if not handles:
+            for case in cases:
+                rows = judge_case(case, {}, versions, skipped, columns)
+                all_rows += rows
+                if writer:
+                    writer.add_rows(rows)
+                events.case_done(case, rows)
+    finally:
+        for handle in handles.values():
+            handle.stop()
+    return all_rows
+
+
+def _start(handle: WorkerHandle) -> None:
+    try:
+        handle.start()
+    except WorkerDied as died:
+        handle.unavailable = str(died)

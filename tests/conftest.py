@@ -1,0 +1,15 @@
+import textwrap
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def write_case(tmp_path):
+    """Write a YAML case file from an indented string; returns its path."""
+    def write(text: str, name: str = "cases.yaml"):
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+    return write

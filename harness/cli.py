@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (FileNotFoundError, CaseError) as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         return 2
 
 
@@ -113,7 +113,7 @@ def select(cases, keyword: str | None):
 
 def _report_errors(console: Console, errors) -> None:
     for err in errors:
-        console.print(f"[red]invalid case[/red] {err}", highlight=False)
+        console.print(f"[red]invalid case[/red] {err}", highlight=False, soft_wrap=True)
 
 
 # ---- commands ----------------------------------------------------------------------------

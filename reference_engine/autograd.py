@@ -1,8 +1,8 @@
 """torch.autograd's API over the engine: grad, backward, Function, no_grad."""
 import contextlib
 
-from . import tensor as T
-from .tensor import FREED, Node, Tensor, backward_pass, recorded, seeds
+from . import engine
+from .engine import FREED, Node, Tensor, backward_pass, recorded, seeds
 
 UNUSED = ("One of the differentiated Tensors appears to not have been used in the graph. "
           "Set allow_unused=True if this is the desired behavior.")
@@ -44,10 +44,10 @@ class set_grad_enabled(contextlib.ContextDecorator):
         self.mode = bool(mode)
 
     def __enter__(self):
-        self.prev, T._grad_enabled = T._grad_enabled, self.mode
+        self.prev, engine._grad_enabled = engine._grad_enabled, self.mode
 
     def __exit__(self, *exc):
-        T._grad_enabled = self.prev
+        engine._grad_enabled = self.prev
 
 
 class no_grad(set_grad_enabled):
@@ -61,7 +61,7 @@ class enable_grad(set_grad_enabled):
 
 
 def is_grad_enabled():
-    return T._grad_enabled
+    return engine._grad_enabled
 
 
 class Context:
@@ -120,9 +120,9 @@ def _apply(cls, *args):
         out = cls.forward(ctx, *args)
     out = out if isinstance(out, Tensor) and not any(out is a for a in args) else Tensor(out)
     parents = tuple(a if isinstance(a, Tensor) and a._requires_grad else None for a in args)
-    if T._grad_enabled and any(p is not None for p in parents) and out.data.dtype.kind == "f":
+    if engine._grad_enabled and any(p is not None for p in parents) and out.data.dtype.kind == "f":
         ctx.needs_input_grad = tuple(p is not None for p in parents)
         out._requires_grad, out.grad_fn = True, cls._node(parents, ctx)
-    if any(level.get(id(a)) for level in T._jvp_levels for a in args if isinstance(a, Tensor)):
+    if any(level.get(id(a)) for level in engine._jvp_levels for a in args if isinstance(a, Tensor)):
         raise NotImplementedError(f"{cls.__name__} has no jvp rule (custom Functions are reverse-mode only)")
     return out

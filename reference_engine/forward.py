@@ -1,16 +1,16 @@
 """Forward mode: push tangents through a function alongside its values.
 
 Each op's jvp rule sits next to its vjp in ops.py; while ``jvp`` runs, every op
-applies its rule as it goes (tensor._push_tangents), so one pass gives J @ tangent.
+applies its rule as it goes (engine._push_tangents), so one pass gives J @ tangent.
 Levels nest: jvp inside jvp gives higher derivatives, and a jvp's result can be
 differentiated in reverse mode.
 """
 import numpy as np
 
-from . import tensor as T
+from . import engine
 from .nest import flatten, unflatten
 from .ops import clone, reshape, stack, zeros_like
-from .tensor import Tensor, as_array
+from .engine import Tensor, as_array
 
 
 def _tensor(x, like=None):
@@ -23,11 +23,11 @@ def jvp(fn, primals, tangents):
     primals, tangents = ([primals], [tangents]) if single else (list(primals), list(tangents))
     xs = [clone(_tensor(p)) for p in primals]  # fresh tensors to carry this level's tangents
     level = {id(x): (x, _tensor(t, x)) for x, t in zip(xs, tangents)}
-    T._jvp_levels = T._jvp_levels + (level,)
+    engine._jvp_levels = engine._jvp_levels + (level,)
     try:
         out = fn(*xs)
     finally:
-        T._jvp_levels = tuple(lv for lv in T._jvp_levels if lv is not level)
+        engine._jvp_levels = tuple(lv for lv in engine._jvp_levels if lv is not level)
     tangents_out = [level[id(o)][1] if id(o) in level else zeros_like(o) for o in flatten(out)]
     return out, unflatten(out, tangents_out)
 

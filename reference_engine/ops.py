@@ -25,8 +25,8 @@ import inspect
 
 import numpy as np
 
-from . import tensor as T
-from .tensor import Node, Tensor, apply, recorded
+from . import engine
+from .engine import Node, Tensor, apply, recorded
 
 ALIASES = {"dim": "axis", "keepdim": "keepdims"}  # torch spellings of the attributes
 
@@ -38,10 +38,8 @@ class Op:
         self.name, self.forward, self.saves = name, forward, saves
         self.vjp, self.jvp = _rules(vjp), _rules(jvp)
         self.node = type(name.title().replace("_", "") + "Backward", (Node,), {"__slots__": (), "op": self})
-        try:
-            params = list(inspect.signature(forward).parameters.values())
-        except (TypeError, ValueError):  # NumPy ufuncs: inputs only
-            params = []
+        # Attributes come from a Python forward's signature; NumPy functions take inputs only.
+        params = list(inspect.signature(forward).parameters.values()) if inspect.isfunction(forward) else []
         self.variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
         self.n = inputs if inputs is not None else len(self.vjp) if isinstance(self.vjp, tuple) else 1
         attrs = [p for p in params if p.kind is p.KEYWORD_ONLY] if self.variadic else params[self.n:]
@@ -58,10 +56,10 @@ class Op:
         rule = self.vjp[i]
         if rule is None:
             return None
-        gi, x = rule(g, z, *xs, **attrs), xs[i]
-        if gi.shape != x.shape:
+        gi, x = rule(g, z, *xs, **attrs), xs[i].data
+        if gi.data.shape != x.shape:
             gi = sum_to(gi, x.shape)  # undo broadcasting
-        return gi if gi.dtype == x.dtype else cast(gi, x.dtype)
+        return gi if gi.data.dtype == x.dtype else cast(gi, x.dtype)
 
     def pushforward(self, i, t, z, xs, attrs):
         """The tangent of the output due to input i's tangent, in the output's shape."""
@@ -216,7 +214,7 @@ def _mse_vjp(g, a, b, reduction):
 
 def _join(*xs, separator=""):
     sep = separator.encode() if isinstance(separator, str) else separator
-    return np.frompyfunc(lambda *parts: sep.join(parts), len(xs), 1)(*xs)
+    return np.array(np.frompyfunc(lambda *parts: sep.join(parts), len(xs), 1)(*xs), dtype=object)
 
 
 _rng = np.random.default_rng()
@@ -339,7 +337,7 @@ stack = defop("stack", lambda *xs, axis=0: np.stack(xs, axis), saves=False,
               jvp=each(lambda i, t, z, *xs, axis: stack(_with_zeros(i, t, xs), axis)))
 cast = defop("cast", lambda x, dtype: x.astype(dtype), saves=False,  # the registry casts g back
              vjp=lambda g, z, x, dtype: g, jvp=lambda t, z, x, dtype: cast(t, dtype))
-clone = defop("clone", np.copy, saves=False, vjp=lambda g, z, x: g, jvp=lambda t, z, x: t)
+clone = defop("clone", lambda x: x.copy(), saves=False, vjp=lambda g, z, x: g, jvp=lambda t, z, x: t)
 
 # --- not differentiable -----------------------------------------------------------
 detach = defop("detach", lambda x: x)  # shares the array; the result never requires grad
@@ -367,7 +365,7 @@ def _index(key):
 # --- in-place updates: host-side (torch's x.data.sub_ / under no_grad) ----------------
 
 def _writable(t, value=None):
-    if T._grad_enabled and (t._requires_grad or getattr(value, "_requires_grad", False)):
+    if engine._grad_enabled and (t._requires_grad or getattr(value, "_requires_grad", False)):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation."
                            if t.grad_fn is None else "in-place ops on tensors that require grad are not supported")
 

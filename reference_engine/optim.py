@@ -5,7 +5,7 @@ apply_gradients is a recorded call, so it replays inside traced functions.
 """
 import numpy as np
 
-from .tensor import Tensor, recorded
+from .engine import Tensor, recorded
 
 
 class Optimizer:
@@ -27,10 +27,13 @@ class Optimizer:
             if p.grad is not None:
                 self._update(p, p.grad.data)
 
-    @recorded
     def apply_gradients(self, grads_and_vars):
         """Update each variable from its gradient (Keras); None gradients are skipped."""
-        for g, v in list(grads_and_vars):
+        self._apply(list(grads_and_vars))  # a list, not an iterator, so a replay sees the pairs again
+
+    @recorded
+    def _apply(self, grads_and_vars):
+        for g, v in grads_and_vars:
             if g is not None:
                 self._update(v, g.data if isinstance(g, Tensor) else np.asarray(g))
 

@@ -6,10 +6,10 @@ with allow_unused=True and retain_graph=persistent.
 """
 import numpy as np
 
-from . import tensor as T
+from . import engine
 from .nest import flatten, unflatten
 from .ops import ones_like, reshape, stack, zeros_like
-from .tensor import Tensor, as_array, backward_pass, recorded
+from .engine import Tensor, as_array, backward_pass, recorded
 
 NOT_PERSISTENT = ("A non-persistent GradientTape can only be used to compute one set of gradients "
                   "(or jacobians)")
@@ -31,8 +31,8 @@ class Variable(Tensor):
     def __init__(self, value, trainable=True, name=None, dtype=None):
         super().__init__(constant(value, dtype).data)
         self.trainable, self.name = trainable, name or "Variable"
-        if T._graph is not None:
-            T._graph.created(self)
+        if engine._graph is not None:
+            engine._graph.created(self)
 
     @recorded
     def assign(self, value):
@@ -70,11 +70,11 @@ class GradientTape:
         self._used = False
 
     def __enter__(self):
-        T._tapes = T._tapes + (self,)
+        engine._tapes = engine._tapes + (self,)
         return self
 
     def __exit__(self, *exc):
-        T._tapes = tuple(t for t in T._tapes if t is not self)
+        engine._tapes = tuple(t for t in engine._tapes if t is not self)
         for x in self._mine:
             entry = _lifted[id(x)]
             entry[1] -= 1
@@ -107,7 +107,7 @@ class GradientTape:
         if self._used and not self._persistent:
             raise RuntimeError(NOT_PERSISTENT)
         self._used = True
-        return bool(T._tapes)  # another tape (or this one) still records: keep gradients differentiable
+        return bool(engine._tapes)  # another tape (or this one) still records: keep gradients differentiable
 
     def _sweep(self, targets, grads, sources, recording):
         known = [s for s in sources if id(s) in self._watched or s.grad_fn is not None]

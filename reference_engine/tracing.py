@@ -12,7 +12,7 @@ import numpy as np
 from .graph import Graph, _tensors
 from .nest import flatten
 from .tape import Variable
-from .tensor import Tensor, as_array, recorded
+from .engine import Tensor, as_array, recorded
 
 
 class TensorSpec:
@@ -88,7 +88,7 @@ class TracedFunction:
     def _call(self, instance, args, kwargs):
         if self.input_signature is not None:
             if kwargs or len(args) != len(self.input_signature):
-                raise TypeError(f"expected {len(self.input_signature)} arguments matching {self.input_signature}")
+                raise TypeError(f"input_signature expects {len(self.input_signature)} arguments: {self.input_signature}")
             args = tuple(spec.conform(a) for spec, a in zip(self.input_signature, args))
         key = (_signature(instance), _signature(args), _signature(kwargs))
         trace = self._traces.get(key)

@@ -165,9 +165,11 @@ class JaxBackend(Backend):
         return jax.jit(fn, **kwargs) if self.mode == "jit" else fn
 
     def _target(self, program, env, names, target):
-        """f(*values) = the program's ``target`` with ``names`` replaced by ``values``."""
+        """f(*values) = the program's ``target`` with ``names`` replaced by ``values`` (a
+        tuple of outputs for a list of targets)."""
         def f(*values):
-            return program.run(env, overrides=dict(zip(names, values)))[target]
+            ran = program.run(env, overrides=dict(zip(names, values)))
+            return tuple(ran[t] for t in target) if isinstance(target, list) else ran[target]
         return f
 
     def _primals(self, program, env, names):
@@ -192,11 +194,12 @@ class JaxBackend(Backend):
             primals = self._primals(program, env, names)
             f = self._target(program, env, names, check.grad)
             weights = None if check.weights is None else program.array(check.weights)
+            several = isinstance(check.grad, list)
             if check.order == 1:
-                return _vjp(f, primals, weights)
+                return _vjp(f, primals, weights, several=several)
             # order k: differentiate the order-(k-1) gradient again w.r.t. the same input,
             # with implicit ones weights (nested jax.vjp)
-            g = lambda x: _vjp(f, [x], weights)[0]  # noqa: E731
+            g = lambda x: _vjp(f, [x], weights, several=several)[0]  # noqa: E731
             for _ in range(check.order - 2):
                 g = _nest(g)
             return list(_vjp(g, primals, None, implicit_ones=True))
@@ -391,22 +394,28 @@ def _flatten_targets(wrt):
     return list(wrt), list
 
 
-def _vjp(f, primals, weights, implicit_ones=False):
+def _vjp(f, primals, weights, implicit_ones=False, several=False):
     """The gradients of ``f`` at ``primals``: with ``weights`` a vector-Jacobian product
     (``jax.vjp`` with that cotangent); without, ``jax.grad`` (a scalar output only, as in
     JAX: a non-scalar one raises), or ones for every output (``implicit_ones``)."""
     argnums = tuple(range(len(primals)))
     if weights is None and not implicit_ones:
-        return jax.grad(f, argnums=argnums)(*primals)
+        # several outputs (a tuple): their gradients add up, as jax.grad of their sum
+        summed = (lambda *v: sum(f(*v))) if several else f
+        return jax.grad(summed, argnums=argnums)(*primals)
     for p in primals:  # jax.grad's own check (jax.vjp would give float0 zeros instead)
         dtype = jnp.result_type(p)
         if not jnp.issubdtype(dtype, jnp.inexact):
             raise TypeError("grad requires real- or complex-valued inputs (input dtype that "
                             f"is a sub-dtype of np.inexact), but got {dtype.name}.")
     out, pull = jax.vjp(f, *primals)
-    cotangent = jnp.ones_like(out) if weights is None else jnp.asarray(weights,
-                                                                       dtype=out.dtype)
-    return pull(cotangent)
+
+    def cotangent(o):
+        dtype = jnp.result_type(o)
+        return jnp.ones(jnp.shape(o), dtype) if weights is None \
+            else jnp.asarray(weights, dtype=dtype)
+
+    return pull(tuple(map(cotangent, out)) if isinstance(out, tuple) else cotangent(out))
 
 
 def _nest(g):

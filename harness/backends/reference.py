@@ -18,7 +18,7 @@ import reference_engine as E
 from harness.backends.base import Backend, NotApplicable
 from harness.values import ErrorValue
 
-_NAMES = {"clip": "clamp", "mse": "mse_loss"}
+_NAMES = {"clip": "clamp", "mse": "mse_loss", "max": "amax"}
 
 
 def _op(name):
@@ -89,7 +89,7 @@ class ReferenceBackend(Backend):
         (r"does not require grad|does not have a grad_fn", "not_differentiable"),
         (r"only Tensors of floating point", "integer_grad"),
         (r"singleton .*Variables|Variable.*(first call|later trace)", "variable_in_trace"),
-        (r"input_signature|signature", "signature_mismatch"),
+        (r"input_signature|does not match TensorSpec", "signature_mismatch"),
     ]
 
     @classmethod
@@ -386,15 +386,21 @@ class ReferenceBackend(Backend):
             call = E.function(counted, input_signature=signature)
         else:
             call = counted
-        outputs, traced = [], []
+        outputs, traced, symbolic = [], [], []
         for args in check.calls:
-            before = count["n"]
-            try:
-                outputs.append(call(*[self._arg(a) for a in args]))
+            before, appended = count["n"], len(program.appended)
+            try:  # read the value now: a returned Variable changes on later calls
+                outputs.append(self._copy(call(*[self._arg(a) for a in args])))
             except Exception as exc:
                 outputs.append(ErrorValue(self.classify(exc), type(exc).__name__, str(exc)))
             traced.append(count["n"] > before)
-        return _trace_observation(self, outputs, traced, program)
+            # the engine traces by running eagerly inside a recording graph: what the body
+            # appended while a staged call traced belongs to that graph, as TF's symbolic
+            # tensors do, and is not the call's concrete value
+            symbolic += [check.staged and traced[-1]] * (len(program.appended) - appended)
+        observation = _trace_observation(self, outputs, traced, program)
+        observation["appended"] = ["symbolic" if s else "concrete" for s in symbolic]
+        return observation
 
     def _arg(self, arg):
         if isinstance(arg, dict) and "tensor" in arg:
@@ -408,8 +414,9 @@ class ReferenceBackend(Backend):
         with graph.as_default():
             env = {}
             for name, ph in spec.placeholders.items():
-                env[name] = E.placeholder(ph.get("dtype", "float32"), shape=ph.get("shape"),
-                                          name=name)
+                dtype = ph.get("dtype", "float32")
+                env[name] = E.placeholder(E.string if dtype == "string" else dtype,
+                                          shape=ph.get("shape"), name=name)
             for name, s in program.inputs.items():
                 if s.kind != "host":
                     env[name] = E.constant(program.arrays[name])
@@ -473,7 +480,10 @@ class ReferenceBackend(Backend):
         return {"before": before, "after": after, "variables": sorted(spec.state)}
 
     def _copy(self, value):
-        return None if value is None else np.array(self.to_numpy(value))
+        if value is None:
+            return None
+        value = self.to_numpy(value)
+        return value if isinstance(value, bytes) else np.array(value)
 
 
 # ---- helpers shared by the checks above ------------------------------------------------

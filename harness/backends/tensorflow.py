@@ -211,14 +211,13 @@ class TensorFlowBackend(Backend):
         return tf.constant(array)
 
     def to_numpy(self, value):
-        if value is None:
-            return None
+        if value is None or isinstance(value, (ErrorValue, bytes)):
+            return value
         if isinstance(value, (tf.Tensor, tf.Variable)):
             out = value.numpy()  # a symbolic tensor raises here, as TF does
             return out if isinstance(out, (bytes, np.ndarray)) else np.asarray(out)
-        if isinstance(value, (bytes, np.ndarray)):
-            return value
-        return np.asarray(value)
+        out = np.asarray(value)
+        return out.item() if out.dtype == object and out.ndim == 0 else out
 
     def custom_function(self, name, nargs, forward, backward):
         @tf.custom_gradient
@@ -464,7 +463,9 @@ class TensorFlowBackend(Backend):
                 return
             with tf.GradientTape() as tape:
                 loss = loss_of(args, step)
-            grads = tape.gradient(loss, params)
+            update(tape.gradient(loss, params))
+
+        def update(grads):
             if optimizer is None:
                 for p, g in zip(params, grads):
                     p.assign_sub(opt.lr * g)
@@ -479,7 +480,21 @@ class TensorFlowBackend(Backend):
 
         if self.mode == "function":
             observe = tf.function(snapshot, autograph=False)
-            if uses_step:  # a host int: TF retraces for each value, as it would
+            if uses_step and opt.style != "minimize":
+                # `step` is a host int: the gradient function is retraced for each value, as
+                # TF does for a Python argument; the update is traced once
+                def gradients(args, step):
+                    with tf.GradientTape() as tape:
+                        loss = loss_of(args, step)
+                    return tape.gradient(loss, params)
+
+                grad_fn = tf.function(gradients, autograph=False)
+                update_fn = tf.function(lambda grads: update(grads), autograph=False)
+
+                def block(start, n):
+                    for s in range(start, start + n):
+                        update_fn(grad_fn(tensors, s))
+            elif uses_step:
                 step_fn = tf.function(one_step, autograph=False)
 
                 def block(start, n):

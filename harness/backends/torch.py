@@ -193,6 +193,11 @@ OPS = {
     "assign_sub": _assign("sub_"),
     "new_variable": _new_variable,
     "random_normal": _random_normal,
+    # the interpreter runs host_random_normal itself (Program.host_rng); this entry is the
+    # same NumPy draw, for completeness of the table
+    "host_random_normal": lambda shape=(): torch.from_numpy(
+        np.random.default_rng().standard_normal(tuple(np.atleast_1d(shape)) if shape != ()
+                                                else ()).astype("float32")),
 }
 
 LACKS = {"string_join": "PyTorch has no string tensors"}
@@ -349,7 +354,7 @@ class TorchBackend(Backend):
         style = check.style or "autograd"
         if style == "tape":
             raise NotApplicable("PyTorch has no gradient tape: tensors record their own graph")
-        env = program.run(self._inputs(program))
+        env = self._run_watching(program, check.tape.watch)
         several = isinstance(check.grad, list)  # several outputs: their gradients add up
         targets = [env[n] for n in (check.grad if several else [check.grad])]
         names, pack = _structure(check.wrt)
@@ -365,6 +370,17 @@ class TorchBackend(Backend):
             grads = self._grads([g], sources, [torch.ones_like(g)], style, k < check.order,
                                 first=False)
         return pack(grads)
+
+    def _run_watching(self, program, watch):
+        """Run the program; a name in the check's ``tape.watch`` is made to require grad
+        (PyTorch's spelling of watching: ``requires_grad_()``), an intermediate one as it is
+        assigned (a leaf from there on, as ``u = x.float(); u.requires_grad_()``)."""
+        inputs = self._inputs(program, require=[n for n in watch if n in program.inputs])
+        env = program.run(inputs)
+        late = {n: env[n].detach().requires_grad_(True) for n in watch
+                if n not in program.inputs and isinstance(env.get(n), torch.Tensor)
+                and not env[n].requires_grad}
+        return program.run(inputs, overrides=late) if late else env
 
     @staticmethod
     def _backward(targets, weights, create_graph):
@@ -780,17 +796,20 @@ class _Repro:
             return np.asarray(self.case.inputs[node.id].array()).ndim
         return None
 
-    def statements(self, statements, indent="", skip=()):
+    def statements(self, statements, indent="", skip=(), watch=()):
         out = []
         for s in statements:
             if isinstance(s, ex.Assign):
                 if s.target not in skip:
                     out.append(f"{indent}{s.target} = {self.expr(s.value)}")
+                if s.target in watch:
+                    out.append(f"{indent}{s.target}.requires_grad_()  # watched")
             elif isinstance(s, ex.Do):
                 out.append(f"{indent}{self.expr(s.value)}")
             elif isinstance(s, ex.Loop):
                 out.append(f"{indent}for _ in range({self.expr(s.count)}):")
-                out += self.statements(s.body, indent + "    ", skip) or [f"{indent}    pass"]
+                out += self.statements(s.body, indent + "    ", skip, watch) or \
+                    [f"{indent}    pass"]
             elif isinstance(s, ex.Return):
                 out.append(f"{indent}return {self.expr(s.value)}")
         return out
@@ -870,9 +889,10 @@ class _Repro:
             head.append("appended = []")
         return "\n".join(head + [""] + tail) + "\n"
 
-    def _setup(self, require=()):
-        return self.inputs(require) + [""] + self.functions() + self.statements(
-            self.case.program)
+    def _setup(self, require=(), watch=()):
+        late = [n for n in watch if n not in self.case.inputs]
+        return self.inputs(list(require) + list(watch)) + [""] + self.functions() + \
+            self.statements(self.case.program, watch=late)
 
     def _value(self, check):
         return self._setup() + [f"print({self.expr(ex.parse_expression(check.value))})"]
@@ -882,7 +902,7 @@ class _Repro:
         if style == "tape":
             raise _Untranslatable("tape")
         names, _ = _structure(check.wrt)
-        lines = self._setup()
+        lines = self._setup(watch=check.tape.watch)
         w = self.weights(check.weights)
         several = isinstance(check.grad, list)
         target = f"[{', '.join(check.grad)}]" if several else check.grad

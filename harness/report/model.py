@@ -169,8 +169,6 @@ def build(doc: dict, title: str | None = None, with_plots: bool = True) -> dict:
         for check_id in check_order:
             cmeta = checks_meta.get(check_id) or {"id": check_id}
             rows_by_col = by_check.get(check_id, {})
-            if not rows_by_col and check_id in checks_meta and not by_check:
-                pass
             n_checks += 1
             check_anchor = anchors("check", case_id, check_id)
             kind = cmeta.get("kind") or next((r.get("kind") for r in rows_by_col.values() if r.get("kind")), "")

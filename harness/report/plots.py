@@ -150,7 +150,7 @@ def _minify(text: str) -> str:
 
 def _svg(fig, alt: str) -> Markup:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
@@ -197,13 +197,18 @@ def loss_plot(curves, title: str, step_label: str) -> Markup | None:
         return None
     positive = [y for y in finite_all if y > 0]
     if len(positive) == len(finite_all) and max(positive) / min(positive) >= 100:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # plain text, no mathtext
+        ax.yaxis.set_minor_locator(NullLocator())  # minor ticks cost more than they show
         title += " (log scale)"
     ax.set_xlabel(step_label)
     ax.set_ylabel("loss")
     ax.set_title(title, loc="left")
     ax.grid(True, linewidth=0.4, alpha=0.5)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.subplots_adjust(left=0.13, right=0.70, bottom=0.16, top=0.9)
     return _svg(fig, title)
 
 
@@ -223,7 +228,7 @@ def contour_plot(curves, function: str, title: str) -> Markup | None:
         y0, y1 = min(y0, min(ys_all) - pad_y), max(y1, max(ys_all) + pad_y)
     gx, gy = np.meshgrid(np.linspace(x0, x1, 90), np.linspace(y0, y1, 90))
     gz = f(gx, gy)
-    fig, ax = _figure(4.6, 4.0)
+    fig, ax = _figure(5.0, 3.6)
     lo = max(float(gz.min()), 1e-2)
     levels = np.geomspace(lo + 0.5, float(gz.max()), 14)
     ax.contour(gx, gy, gz, levels=levels, colors="#9aa5b1", linewidths=0.6)
@@ -248,6 +253,7 @@ def contour_plot(curves, function: str, title: str) -> Markup | None:
     ax.set_xlabel("x[0]")
     ax.set_ylabel("x[1]")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    fig.subplots_adjust(left=0.11, right=0.70, bottom=0.12, top=0.92)
     return _svg(fig, title)
 
 
@@ -269,7 +275,8 @@ def curve_plot(curves, title: str) -> Markup | None:
     ax.set_title(title, loc="left")
     ax.set_xlabel("index")
     ax.grid(True, linewidth=0.4, alpha=0.5)
-    ax.legend(frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.subplots_adjust(left=0.13, right=0.70, bottom=0.16, top=0.9)
     return _svg(fig, title)
 
 

@@ -9,7 +9,16 @@ Large arrays are summarised like NumPy does (first and last items); the element 
 from __future__ import annotations
 
 import math
+import re
+
 from markupsafe import Markup, escape
+
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Terminal colour codes and control characters out (they print as boxes)."""
+    return _CONTROL.sub("", text)
 
 SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 SUMMARY_THRESHOLD = 200   # arrays with more elements are summarised
@@ -246,7 +255,8 @@ def _array(value, mark, html):
         text = body + f"  ({meta})"
         return text + (f"  [{note}]" if note else "")
     note_html = f'<span class="v-note">{escape(note)}</span>' if note else ""
-    return (f'<span class="v-array"><code class="v-data">{body}</code>'
+    cls = "v-array v-scalar" if ndim == 0 else "v-array"
+    return (f'<span class="{cls}"><code class="v-data">{body}</code>'
             f'<span class="v-meta">{escape(meta)}</span>{note_html}</span>')
 
 
@@ -272,6 +282,7 @@ def _render(value, mark, html: bool, depth: int = 0) -> str:
         return text
     if isinstance(value, str):
         text = repr(value) if len(value) < MESSAGE_LIMIT else repr(value[:MESSAGE_LIMIT]) + "..."
+        text = clean(text)
         return f'<span class="v-str">{escape(text)}</span>' if html else text
     if is_array(value):
         return _array(value, mark, html)
@@ -282,7 +293,7 @@ def _render(value, mark, html: bool, depth: int = 0) -> str:
     if is_error(value):
         category = str(value.get("error", ""))
         etype = str(value.get("type") or "")
-        message = str(value.get("message") or "")
+        message = clean(str(value.get("message") or ""))
         if len(message) > MESSAGE_LIMIT:
             message = message[:MESSAGE_LIMIT] + " ..."
         if not html:

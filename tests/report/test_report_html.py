@@ -2,17 +2,21 @@
 import re
 from collections import Counter
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
-from harness.report import render_html, write_html
+from harness.report import load_results, render_html, write_html
 from harness.report import model, plots
 from harness.report.results import STATUSES
 
 
-@pytest.fixture
-def html(sample, tmp_path):
-    path = write_html([sample], tmp_path / "sub" / "report.html")
+SAMPLE = Path(__file__).resolve().parent / "data" / "sample_results.json"
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory):
+    path = write_html(load_results([SAMPLE]), tmp_path_factory.mktemp("html") / "sub" / "report.html")
     return open(path, encoding="utf-8").read()
 
 
@@ -34,7 +38,7 @@ def parse(text):
 
 
 def test_writes_file_creating_directories(sample, tmp_path):
-    path = write_html([sample], tmp_path / "a" / "b" / "r.html", title="My run")
+    path = write_html(sample, tmp_path / "a" / "b" / "r.html", title="My run")  # one doc, not a list
     text = open(path, encoding="utf-8").read()
     assert text.startswith("<!doctype html>")
     assert "<title>My run</title>" in text
@@ -183,7 +187,7 @@ def test_plot_downsampled_to_200_points():
                                                              {"observed": traj})])
     assert len(svgs) == 2
     for svg in svgs:
-        paths = re.findall(r'<path d="([^"]*)"[^>]*stroke: #D55E00', str(svg))
+        paths = re.findall(r'<path d="([^"]*)"[^>]*stroke: #d55e00', str(svg), re.I)
         assert paths and all(p.count("L") < 200 for p in paths)
         assert len(str(svg)) < 60_000
 

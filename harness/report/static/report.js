@@ -217,7 +217,12 @@
         setTimeout(function () { btn.textContent = "Copy"; }, 1500);
       };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(fallbackCopy(text)); });
+        var settled = false;
+        var settle = function (ok) { if (!settled) { settled = true; done(ok); } };
+        // a permission prompt may leave the promise pending: fall back after a second
+        var timer = setTimeout(function () { settle(fallbackCopy(text)); }, 1000);
+        navigator.clipboard.writeText(text).then(function () { clearTimeout(timer); settle(true); },
+          function () { clearTimeout(timer); settle(fallbackCopy(text)); });
       } else {
         done(fallbackCopy(text));
       }

@@ -59,7 +59,8 @@ class Tensor:
     def _wrap(cls, data):
         """A result tensor around an array already in its final form (skips __init__'s conversions)."""
         t = object.__new__(cls)
-        t.data, t._requires_grad, t.grad, t.grad_fn, t._hooks, t._retains_grad = data, False, None, None, None, False
+        t.data, t._requires_grad, t._retains_grad = data, False, False
+        t.grad = t.grad_fn = t._hooks = None
         return t
 
     # --- autograd state -------------------------------------------------
@@ -98,8 +99,8 @@ class Tensor:
                       create_graph if retain_graph is None else retain_graph, create_graph)
 
     # --- NumPy-facing ----------------------------------------------------
-    shape = property(lambda self: getattr(self.data, "shape", None))
-    dtype = property(lambda self: getattr(self.data, "dtype", None))
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
 
     def numpy(self):
@@ -190,30 +191,32 @@ def apply(op, args, attrs):
     """Run ``op`` forward; record a Node when grad is on and an input requires grad."""
     if _graph is not None:  # tracing or building a graph: the graph runs (or defers) the call
         return _graph.capture(apply, (op, args, attrs), {})
-    xs = args if all(isinstance(a, Tensor) for a in args) else lift(args)
+    for a in args:
+        if not isinstance(a, Tensor):
+            args = lift(args)
+            break
     for tape in _tapes:
-        tape._saw(xs)
-    data = op.forward(*[x.data for x in xs], **attrs)
+        tape._saw(args)
+    data = op.forward(*[x.data for x in args], **attrs)
     out = Tensor._wrap(data if type(data) is np.ndarray else np.asarray(data))
     if _grad_enabled and op.vjp is not None:
-        needs = [x._requires_grad for x in xs]
+        needs = [x._requires_grad for x in args]
         if True in needs and out.data.dtype.kind == "f":
             out._requires_grad = True
-            out.grad_fn = op.node(tuple([x if n else None for x, n in zip(xs, needs)]), xs, out, attrs)
+            out.grad_fn = op.node(tuple([x if n else None for x, n in zip(args, needs)]), args, out, attrs)
     if _jvp_levels:
-        _push_tangents(op, xs, out, attrs)
+        _push_tangents(op, args, out, attrs)
     return out
 
 
 def lift(args):
     """Wrap non-Tensor arguments. A Python number takes the dtype of a tensor operand
-    (float operands preferred), as in torch, so ``x * 2`` stays float32."""
+    (a float one if there is one), as in torch, so ``x * 2`` stays float32."""
     like = None
     for a in args:
-        if isinstance(a, Tensor) and a.data is not None:
-            if like is None or (a.data.dtype.kind == "f" and like.data.dtype.kind != "f"):
-                like = a
-    return tuple(a if isinstance(a, Tensor) else Tensor._wrap(_scalar(a, like)) for a in args)
+        if isinstance(a, Tensor) and a.data is not None and (like is None or a.data.dtype.kind == "f"):
+            like = a
+    return tuple([a if isinstance(a, Tensor) else Tensor._wrap(_scalar(a, like)) for a in args])
 
 
 def _scalar(a, like):
@@ -272,17 +275,24 @@ def seeds(outputs, grads):
 
 
 def toposort(roots):
-    """Tensors reachable from ``roots`` through grad_fn, each before those it was computed from."""
-    order, seen, stack = [], set(), [(r, False) for r in reversed(roots)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-        elif id(t) not in seen:
-            seen.add(id(t))
-            stack.append((t, True))
-            if t.grad_fn is not None:
-                stack.extend((p, False) for p in reversed(t.grad_fn.parents) if p is not None)
+    """Tensors reachable from ``roots`` through grad_fn, each before those it was computed from
+    (a depth-first post-order, reversed; iterative, so deep graphs don't hit the recursion limit)."""
+    order, seen = [], set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.grad_fn.parents if root.grad_fn else ()))]
+        while stack:
+            t, parents = stack[-1]
+            for p in parents:
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, iter(p.grad_fn.parents if p.grad_fn else ())))
+                    break
+            else:
+                stack.pop()
+                order.append(t)
     order.reverse()
     return order
 

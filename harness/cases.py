@@ -288,6 +288,10 @@ class OptimizeSpec(Model):
     steps: int = Field(ge=1)
     record_every: int = Field(1, ge=1)
     record: Optional[list[str]] = None  # default: params and loss
+    # A long loop may run its step compiled (tf.function, jax.jit) in the eager columns
+    # too: eager JAX pays about 20 ms a step, so 30000 steps would take ten minutes. The
+    # eager semantics are what shorter cases check; this flag says the case allows it.
+    fast_path: bool = False
 
 
 class OptimizeCheck(CheckBase):

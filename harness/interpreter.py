@@ -12,6 +12,7 @@ import numpy as np
 
 from harness import expressions as ex
 from harness.cases import Case, to_array
+from harness.values import ErrorValue
 
 
 class Program:
@@ -24,7 +25,7 @@ class Program:
         self.appended: list = []  # outer_append(x) values
         self.host_rng = np.random.default_rng(0)
         self._functions: dict = {}
-        self._globals: dict | None = None
+        self._globals: dict = {}
 
     # ---- running --------------------------------------------------------------------
 
@@ -132,22 +133,23 @@ class Program:
         return self._functions[name]
 
     def _scope(self, names, args) -> dict:
-        env = dict(self.globals())
-        env.update(zip(names, args))
-        return env
+        return _Scope(self, zip(names, args))
 
-    def globals(self) -> dict:
-        """What a function body may read besides its arguments: what a backend bound (its
-        variables, a module's state), else the case's inputs as constants."""
-        if self._globals is None:
-            self._globals = {name: value if self.inputs[name].kind == "host"
-                             else self.backend.constant(value)
-                             for name, value in self.arrays.items()}
-        return self._globals
+    def global_value(self, name: str):
+        """A name a function body reads besides its arguments: what the backend bound (its
+        variables, a module's state), else the case's input as a constant, made when first
+        read (a string input the body never reads costs nothing)."""
+        if name not in self._globals:
+            if name not in self.arrays:
+                raise KeyError(name)
+            value = self.arrays[name]
+            self._globals[name] = value if self.inputs[name].kind == "host" \
+                else self.backend.constant(value)
+        return self._globals[name]
 
     def bind_globals(self, env: dict) -> None:
         """Bind the names function bodies read: a backend's variables, a module's state."""
-        self._globals = dict(env)
+        self._globals.update(env)
 
     # ---- values at the boundary --------------------------------------------------------
 
@@ -159,7 +161,7 @@ class Program:
     def observe(self, value):
         """A backend's result as plain data: NumPy arrays, bytes, None, lists and dicts."""
         if value is None or isinstance(value, (bool, int, float, str, bytes, np.ndarray,
-                                               np.generic)):
+                                               np.generic, ErrorValue)):
             return np.asarray(value) if isinstance(value, (int, float, np.generic)) \
                 and not isinstance(value, bool) else value
         if isinstance(value, dict):
@@ -168,3 +170,16 @@ class Program:
             return [self.observe(v) for v in value]
         return self.backend.to_numpy(value)
 
+
+
+class _Scope(dict):
+    """A function's variables: its arguments, then (looked up when read) the globals."""
+
+    def __init__(self, program: Program, items):
+        super().__init__(items)
+        self.program = program
+
+    def __missing__(self, name):
+        value = self.program.global_value(name)
+        self[name] = value
+        return value

@@ -43,6 +43,10 @@ def case_meta(case) -> dict:
         if check.claim is not ABSENT:
             entry["claim"] = encode(check.claim)
             entry["claim_note"] = check.claim_note
+        if check.kind == "optimize":  # what a plot needs: the objective and the x axis
+            o = check.optimize
+            entry.update(loss=o.loss, params=o.params, steps=o.steps,
+                         record_every=o.record_every, optimizer=o.optimizer.model_dump())
         if check.plot:
             entry["plot"] = check.plot
         if check.note:

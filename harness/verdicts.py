@@ -50,8 +50,9 @@ def judge_case(case: Case, observations: dict[str, dict[str, Observation]],
             if obs is None:
                 rows.append(_row(base, "error", "no observation (the worker gave none)"))
                 continue
-            others = {c: o[cid] for c, o in observations.items()
-                      if c != column and cid in o and o[cid].status != "n/a"}
+            others = {c: observations[c][cid] for c in columns  # in column order: stable
+                      if c != column and cid in observations.get(c, {})
+                      and observations[c][cid].status != "n/a"}
             row = judge(check, base, obs, reference if column != "reference" else None, others)
             row["repro"] = (repros or {}).get((column, cid)) if row["status"] in (
                 "fail", "error", "divergence") else None

@@ -81,8 +81,6 @@ OPS: dict[str, Op] = _ops(
     Op("new_variable", 1, differentiable=False, doc="a Variable created where it is called"),
     Op("random_normal", 0, {"shape": ()}, differentiable=False,
        doc="the framework's own random number generator"),
-    Op("host_random_normal", 0, {"shape": ()}, differentiable=False,
-       doc="NumPy's host generator: under a tracer it runs only while tracing"),
 )
 
 # Effects the interpreter handles itself (the same code for every backend): they touch the
@@ -90,6 +88,8 @@ OPS: dict[str, Op] = _ops(
 HOST_EFFECTS = {
     "effect": "effect(\"tracing\") logs a message (a Python print): it runs only while tracing",
     "outer_append": "outer_append(x) appends x to a list outside the function",
+    "host_random_normal": "host_random_normal(shape=...) draws from NumPy's generator: "
+                          "under a tracer it runs only while tracing",
 }
 
 INFIX = {

@@ -22,3 +22,21 @@ from .tracing import TensorSpec, function
 float32, float64 = _np.dtype("float32"), _np.dtype("float64")
 int32, int64, bool_ = _np.dtype("int32"), _np.dtype("int64"), _np.dtype("bool")
 string = _np.dtype(object)  # text is held as bytes objects, as TensorFlow's tf.string
+
+__all__ = [
+    # PyTorch-style
+    "Tensor", "tensor", "zeros", "ones", "autograd", "Function", "no_grad", "enable_grad", "set_grad_enabled", "optim",
+    # TensorFlow-style
+    "Variable", "constant", "GradientTape", "function", "TensorSpec", "Graph", "Session", "placeholder",
+    "while_loop", "print_", "Module",
+    # forward mode
+    "jvp", "jacfwd",
+    # ops
+    "add", "sub", "mul", "div", "neg", "pow", "matmul", "transpose", "reshape", "broadcast_to", "sum_to", "sum",
+    "mean", "amax", "amin", "exp", "log", "sqrt", "square", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu",
+    "softplus", "softmax", "log_softmax", "maximum", "minimum", "clamp", "clip", "where", "one_hot", "getitem",
+    "concat", "stack", "cast", "clone", "detach", "ones_like", "zeros_like", "mse_loss", "lt", "le", "gt", "ge",
+    "eq", "ne", "string_join", "random_normal", "manual_seed",
+    # dtypes
+    "float32", "float64", "int32", "int64", "bool_", "string",
+]

@@ -26,21 +26,17 @@ FREED = ("Trying to backward through the graph a second time (or directly access
 
 
 def as_array(data, dtype=None):
-    """A fresh NumPy array; Python floats default to float32 (as in torch), text to bytes objects."""
+    """A fresh NumPy array. Python floats become float32 (torch's default); text becomes
+    an object array of bytes (as TensorFlow holds tf.string)."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None and np.dtype(dtype).kind not in "OSU":
-        return np.array(data, dtype=dtype)
-    arr = np.array(data)
-    if arr.dtype.kind in "OSU" and (arr.dtype.kind != "O" or dtype is not None or _texty(arr)):
-        return np.array(np.char.encode(arr.astype(str)) if arr.dtype.kind != "S" else arr, dtype=object)
-    if arr.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
-        arr = arr.astype(np.float32)
+    arr = np.array(data, dtype=None if dtype is None or np.dtype(dtype) == object else dtype)
+    if arr.dtype.kind in "US" or (arr.dtype == object and arr.size and isinstance(arr.flat[0], (str, bytes))):
+        encode = np.frompyfunc(lambda s: s.encode() if isinstance(s, str) else bytes(s), 1, 1)
+        return np.array(encode(arr), dtype=object)
+    if dtype is None and arr.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
+        return arr.astype(np.float32)
     return arr
-
-
-def _texty(arr):
-    return arr.size > 0 and isinstance(arr.flat[0], str)
 
 
 class Tensor:
@@ -51,7 +47,8 @@ class Tensor:
 
     def __init__(self, data=(), requires_grad=False):
         self.data = data if type(data) is np.ndarray else as_array(data)
-        self._requires_grad, self.grad, self.grad_fn, self._hooks, self._retains_grad = False, None, None, None, False
+        self._requires_grad = self._retains_grad = False
+        self.grad = self.grad_fn = self._hooks = None
         if requires_grad:
             self.requires_grad_()
 
@@ -59,7 +56,8 @@ class Tensor:
     def _wrap(cls, data):
         """A result tensor around an array already in its final form (skips __init__'s conversions)."""
         t = object.__new__(cls)
-        t.data, t._requires_grad, t._retains_grad = data, False, False
+        t.data = data
+        t._requires_grad = t._retains_grad = False
         t.grad = t.grad_fn = t._hooks = None
         return t
 
@@ -214,15 +212,17 @@ def lift(args):
     (a float one if there is one), as in torch, so ``x * 2`` stays float32."""
     like = None
     for a in args:
-        if isinstance(a, Tensor) and a.data is not None and (like is None or a.data.dtype.kind == "f"):
+        if isinstance(a, Tensor) and (like is None or a.data.dtype.kind == "f"):
             like = a
     return tuple([a if isinstance(a, Tensor) else Tensor._wrap(_scalar(a, like)) for a in args])
 
 
 def _scalar(a, like):
-    if like is not None and isinstance(a, (bool, int, float)) and not isinstance(a, np.generic):
+    """``like``'s dtype when it keeps the number's kind (any number by a float tensor, an int
+    by an int tensor, a bool by a bool tensor); otherwise the defaults of as_array."""
+    if like is not None and type(a) in (bool, int, float):
         kind = like.data.dtype.kind
-        if kind == "f" or (kind in "iu" and not isinstance(a, float)) or (kind == "b" and isinstance(a, bool)):
+        if kind == "f" or (kind in "iu" and type(a) is not float) or (kind == "b" and type(a) is bool):
             return np.asarray(a, like.data.dtype)
     return as_array(a)
 
@@ -306,9 +306,9 @@ def backward_pass(roots, grads, retain_graph=False, create_graph=False, inputs=N
     """
     global _grad_enabled
     order = toposort(roots)
-    pending = {}
+    pending = {}  # id(tensor) -> gradient summed so far
     for r, g in zip(roots, grads):
-        pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
+        _accumulate(pending, r, g)
     needed = None if inputs is None else _leading_to(order, inputs)
     targets = set() if inputs is None else {id(x) for x in inputs}
     found = {}
@@ -326,18 +326,25 @@ def backward_pass(roots, grads, retain_graph=False, create_graph=False, inputs=N
                 if id(t) in targets:
                     found[id(t)] = g
             elif node is None or t._retains_grad:  # leaves (and retain_grad) keep their gradient
-                t.grad = (g if create_graph else Tensor._wrap(g.data.copy())) if t.grad is None else t.grad + g
+                if t.grad is not None:
+                    t.grad = t.grad + g
+                else:  # a copy: one g may reach several tensors (add hands it to both inputs)
+                    t.grad = g if create_graph else Tensor._wrap(g.data.copy())
             if node is None:
                 continue
             wanted = [p is not None and (needed is None or id(p) in needed) for p in node.parents]
             for p, gp in zip(node.parents, node.vjp(g, wanted)):
                 if gp is not None:
-                    pending[id(p)] = pending[id(p)] + gp if id(p) in pending else gp
+                    _accumulate(pending, p, gp)
             if not retain_graph:
                 node.release()
     finally:
         _grad_enabled = enabled
     return found
+
+
+def _accumulate(pending, t, g):
+    pending[id(t)] = pending[id(t)] + g if id(t) in pending else g
 
 
 def _leading_to(order, inputs):

@@ -83,6 +83,7 @@ class Module:
                 if var is None:
                     raise KeyError(f"{type(self).__name__} has no variable at {entry['path']!r}")
                 if list(var.data.shape) != entry["shape"]:
-                    raise ValueError(f"{entry['path']}: saved shape {entry['shape']}, module has {list(var.data.shape)}")
+                    raise ValueError(f"{entry['path']}: saved shape {entry['shape']}, "
+                                     f"the module's is {list(var.data.shape)}")
                 var.assign(values[entry["path"]])
         return self

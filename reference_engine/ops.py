@@ -47,8 +47,8 @@ class Op:
         self.defaults = {p.name: p.default for p in attrs if p.default is not p.empty}
 
     def attrs(self, values, kw):
-        a = dict(self.defaults, **dict(zip(self.attr_names, values)))
-        a.update((ALIASES.get(k, k), v) for k, v in kw.items() if k != "name")
+        a = {**self.defaults, **dict(zip(self.attr_names, values))}
+        a.update((ALIASES.get(k, k), v) for k, v in kw.items() if k != "name")  # TF's name= is ignored
         return a
 
     def pullback(self, i, g, z, xs, attrs):
@@ -99,139 +99,7 @@ def defop(name, forward, vjp=None, jvp=None, inputs=None, saves=True):
     return call
 
 
-# --- helpers the rules share ------------------------------------------------
-
-def _axes(axis):
-    return tuple(axis) if isinstance(axis, list) else axis
-
-
-def _kept(x, axis):
-    """x's shape with the reduced axes kept as 1s (the shape of keepdims=True)."""
-    if axis is None:
-        return (1,) * x.ndim
-    axes = {a % x.ndim for a in np.atleast_1d(axis).tolist()}
-    return tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-
-
-def _count(x, axis):
-    """How many elements each reduction output summarises."""
-    return int(np.prod(x.shape) // max(int(np.prod(_kept(x, axis))), 1))
-
-
-def _spread(g, x, axis):
-    """A reduction's gradient broadcast back over the axes it reduced."""
-    return broadcast_to(reshape(g, _kept(x, axis)), x.shape)
-
-
-def _split(wins, ties):
-    """Gradient share of an argument of maximum/minimum: all if it wins, half on a tie."""
-    return wins + 0.5 * ties
-
-
-def _between(x, lo, hi):
-    """Where clamp(x, lo, hi) passes the gradient: on [lo, hi], bounds included."""
-    return (x >= (-np.inf if lo is None else lo)) * (x <= (np.inf if hi is None else hi))
-
-
-def _winners(x, z, axis, g):
-    """For max/min reductions: 1/k at each of the k entries equal to the result."""
-    hit = cast(x == reshape(z, _kept(x, axis)), g.dtype)
-    return hit / sum(hit, axis, True)
-
-
-def _fit(t, shape):
-    return t if t.shape == shape else sum_to(t, shape)
-
-
-def _mT(t):
-    """Swap the last two axes."""
-    return transpose(t, tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2))
-
-
-def _as_matrices(g, x, y):
-    """View 1-d matmul operands (and g accordingly) as matrices, so one formula serves."""
-    shape = g.shape
-    if y.ndim == 1:
-        y, shape = reshape(y, (-1, 1)), shape + (1,)
-    if x.ndim == 1:
-        x, shape = reshape(x, (1, -1)), shape[:-1] + (1,) + shape[-1:]
-    return reshape(g, shape), x, y
-
-
-def _matmul_vjp_x(g, z, x, y):
-    g, xm, ym = _as_matrices(g, x, y)
-    return reshape(_fit(g @ _mT(ym), xm.shape), x.shape)
-
-
-def _matmul_vjp_y(g, z, x, y):
-    g, xm, ym = _as_matrices(g, x, y)
-    return reshape(_fit(_mT(xm) @ g, ym.shape), y.shape)
-
-
-def _sum_to(x, shape):
-    """Sum x down to ``shape`` (the reverse of broadcasting)."""
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    return np.sum(x, axis=axes, keepdims=True).reshape(shape)
-
-
-def _untake(g, key, shape):
-    """Zeros of ``shape`` with g added at ``key`` (the reverse of indexing)."""
-    out = np.zeros(shape, g.dtype)
-    np.add.at(out, key, g)
-    return out
-
-
-def _slab(xs, i, axis):
-    """The index of input i's block in concat(xs, axis)."""
-    ax = axis % xs[0].ndim
-    start = builtins.sum(x.shape[ax] for x in xs[:i])
-    return (slice(None),) * ax + (slice(start, start + xs[i].shape[ax]),)
-
-
-def _with_zeros(i, t, xs):
-    return [t if j == i else zeros_like(x) for j, x in enumerate(xs)]
-
-
-def _softmax(x, axis=-1):
-    e = np.exp(x - np.max(x, axis, keepdims=True))
-    return e / np.sum(e, axis, keepdims=True)
-
-
-def _log_softmax(x, axis=-1):
-    s = x - np.max(x, axis, keepdims=True)
-    return s - np.log(np.sum(np.exp(s), axis, keepdims=True))
-
-
-def _reduce(d, reduction):
-    return d.mean() if reduction == "mean" else d.sum() if reduction == "sum" else d
-
-
-def _mse_vjp(g, a, b, reduction):
-    d = a - b
-    return 2 * d * (g / _count(d, None) if reduction == "mean" else g)
-
-
-def _join(*xs, separator=""):
-    sep = separator.encode() if isinstance(separator, str) else separator
-    return np.array(np.frompyfunc(lambda *parts: sep.join(parts), len(xs), 1)(*xs), dtype=object)
-
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed):
-    """Seed the engine's random ops (random_normal, randn)."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-
-
-def _normal(shape, seed=None, dtype="float32", mean=0.0, stddev=1.0):
-    rng = _rng if seed is None else np.random.default_rng(seed)
-    return (mean + stddev * rng.standard_normal(shape)).astype(dtype)
-
-
-# --- arithmetic ---------------------------------------------------------------
+# --- arithmetic -------------------------------------------------------------------
 add = defop("add", np.add, saves=False,
             vjp=(lambda g, z, x, y: g, lambda g, z, x, y: g),
             jvp=(lambda t, z, x, y: t, lambda t, z, x, y: t))
@@ -245,17 +113,64 @@ div = defop("div", np.true_divide,
             vjp=(lambda g, z, x, y: g / y, lambda g, z, x, y: -g * z / y),
             jvp=(lambda t, z, x, y: t / y, lambda t, z, x, y: -t * z / y))
 neg = defop("neg", np.negative, saves=False, vjp=lambda g, z, x: -g, jvp=lambda t, z, x: -t)
-# d/dy x**y = z*log(x); where x == 0 we use log(1): 0**y is flat in y for y > 0.
+# d/dx x**y = y*x**(y-1), taken as 0 where y == 0 (as PyTorch does): otherwise the third
+# derivative of x**2 at 0 would be 0 * 0**-1 = nan.
+# d/dy x**y = z*log(x); where x == 0 we take log(1): 0**y is flat in y for y > 0.
+def _dpow(x, y):
+    return where(y == 0, 0.0, y * x ** (y - 1))
+
+
 pow = defop("pow", np.power,
-            vjp=(lambda g, z, x, y: g * y * x ** (y - 1),
+            vjp=(lambda g, z, x, y: g * _dpow(x, y),
                  lambda g, z, x, y: g * z * log(where(x == 0, 1, x))),
-            jvp=(lambda t, z, x, y: t * y * x ** (y - 1),
+            jvp=(lambda t, z, x, y: t * _dpow(x, y),
                  lambda t, z, x, y: t * z * log(where(x == 0, 1, x))))
+
+
+def _as_matrices(g, x, y):
+    """View 1-d matmul operands (and g accordingly) as matrices, so one formula serves."""
+    shape = g.shape
+    if y.ndim == 1:
+        y, shape = reshape(y, (-1, 1)), shape + (1,)
+    if x.ndim == 1:
+        x, shape = reshape(x, (1, -1)), shape[:-1] + (1,) + shape[-1:]
+    return reshape(g, shape), x, y
+
+
+def _mT(t):
+    return transpose(t, tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2))  # swap the last two axes
+
+
+def _fit(t, shape):
+    return t if t.shape == shape else sum_to(t, shape)  # sum over broadcast batch axes
+
+
+def _matmul_vjp_x(g, z, x, y):
+    g, xm, ym = _as_matrices(g, x, y)
+    return reshape(_fit(g @ _mT(ym), xm.shape), x.shape)
+
+
+def _matmul_vjp_y(g, z, x, y):
+    g, xm, ym = _as_matrices(g, x, y)
+    return reshape(_fit(_mT(xm) @ g, ym.shape), y.shape)
+
+
 matmul = defop("matmul", np.matmul,
                vjp=(_matmul_vjp_x, _matmul_vjp_y),
                jvp=(lambda t, z, x, y: t @ y, lambda t, z, x, y: x @ t))
 
-# --- elementwise functions ----------------------------------------------------
+
+# --- elementwise functions; kinks as in the module docstring ------------------------
+def _split(wins, ties):
+    """Share of maximum/minimum's gradient for an argument: all where it wins, half on a tie."""
+    return wins + 0.5 * ties
+
+
+def _between(x, lo, hi):
+    """Where clamp(x, lo, hi) passes the gradient: on [lo, hi], bounds included."""
+    return (x >= (-np.inf if lo is None else lo)) * (x <= (np.inf if hi is None else hi))
+
+
 exp = defop("exp", np.exp, vjp=lambda g, z, x: g * z, jvp=lambda t, z, x: t * z)
 log = defop("log", np.log, vjp=lambda g, z, x: g / x, jvp=lambda t, z, x: t / x)
 sqrt = defop("sqrt", np.sqrt, vjp=lambda g, z, x: g / (2 * z), jvp=lambda t, z, x: t / (2 * z))
@@ -278,14 +193,62 @@ maximum = defop("maximum", np.maximum,                              # ties: half
 minimum = defop("minimum", np.minimum,
                 vjp=(lambda g, z, x, y: g * _split(x < y, x == y), lambda g, z, x, y: g * _split(y < x, x == y)),
                 jvp=(lambda t, z, x, y: t * _split(x < y, x == y), lambda t, z, x, y: t * _split(y < x, x == y)))
-clamp = defop("clamp", lambda x, min=None, max=None: np.clip(x, min, max) if min is not None or max is not None else x,
-              vjp=lambda g, z, x, min, max: g * _between(x, min, max),  # bounds included
+clamp = defop("clamp", lambda x, min=None, max=None: np.clip(x, min, max),
+              vjp=lambda g, z, x, min, max: g * _between(x, min, max),
               jvp=lambda t, z, x, min, max: t * _between(x, min, max))
 where = defop("where", np.where,
               vjp=(None, lambda g, z, c, a, b: where(c, g, 0), lambda g, z, c, a, b: where(c, 0, g)),
               jvp=(None, lambda t, z, c, a, b: where(c, t, 0), lambda t, z, c, a, b: where(c, 0, t)))
 
-# --- reductions and normalisers -----------------------------------------------
+
+# --- reductions and normalisers ------------------------------------------------------
+def _axes(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _kept(x, axis):
+    """x's shape with the reduced axes kept as 1s (the shape of keepdims=True)."""
+    if axis is None:
+        return (1,) * x.ndim
+    axes = {a % x.ndim for a in np.atleast_1d(axis).tolist()}
+    return tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+
+
+def _count(x, axis):
+    """How many entries each output of a reduction summarises."""
+    return int(np.prod(x.shape)) // max(int(np.prod(_kept(x, axis))), 1)
+
+
+def _spread(g, x, axis):
+    """A reduction's gradient broadcast back over the axes it reduced."""
+    return broadcast_to(reshape(g, _kept(x, axis)), x.shape)
+
+
+def _winners(x, z, axis, g):
+    """For max/min reductions: 1/k at each of the k entries equal to the result."""
+    hit = cast(x == reshape(z, _kept(x, axis)), g.dtype)
+    return hit / sum(hit, axis, True)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis, keepdims=True))
+    return e / np.sum(e, axis, keepdims=True)
+
+
+def _log_softmax(x, axis=-1):
+    s = x - np.max(x, axis, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis, keepdims=True))
+
+
+def _reduce(d, reduction):
+    return d.mean() if reduction == "mean" else d.sum() if reduction == "sum" else d
+
+
+def _mse_vjp(g, a, b, reduction):
+    d = a - b
+    return 2 * d * (g / _count(d, None) if reduction == "mean" else g)
+
+
 sum = defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, _axes(axis), keepdims=keepdims), saves=False,
             vjp=lambda g, z, x, axis, keepdims: _spread(g, x, axis),
             jvp=lambda t, z, x, axis, keepdims: sum(t, axis, keepdims))
@@ -310,12 +273,42 @@ mse_loss = defop("mse_loss", lambda a, b, reduction="mean": _reduce(np.square(a 
                  jvp=(lambda t, z, a, b, reduction: _reduce(2 * (a - b) * t, reduction),
                       lambda t, z, a, b, reduction: -_reduce(2 * (a - b) * t, reduction)))
 
-# --- shapes: each op's vjp is its structural inverse ---------------------------
+
+# --- shapes: each vjp is the structural inverse of its forward ------------------------
+def _sum_to(x, shape):
+    """Sum x down to ``shape``: the reverse of broadcasting."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+
+
+def _untake(g, key, shape):
+    """Zeros of ``shape`` with g added at ``key``: the reverse of indexing (repeats add up)."""
+    out = np.zeros(shape, g.dtype)
+    np.add.at(out, key, g)
+    return out
+
+
+def _inverse(axes, ndim):
+    return None if axes is None else tuple(np.argsort([a % ndim for a in axes]).tolist())
+
+
+def _slab(xs, i, axis):
+    """The index of input i's block in concat(xs, axis)."""
+    ax = axis % xs[0].ndim
+    start = builtins.sum(x.shape[ax] for x in xs[:i])
+    return (slice(None),) * ax + (slice(start, start + xs[i].shape[ax]),)
+
+
+def _with_zeros(i, t, xs):
+    return [t if j == i else zeros_like(x) for j, x in enumerate(xs)]
+
+
 reshape = defop("reshape", lambda x, shape: np.reshape(x, shape), saves=False,
                 vjp=lambda g, z, x, shape: reshape(g, x.shape),
                 jvp=lambda t, z, x, shape: reshape(t, shape))
 transpose = defop("transpose", lambda x, axes=None: np.transpose(x, axes), saves=False,
-                  vjp=lambda g, z, x, axes: transpose(g, None if axes is None else tuple(np.argsort([a % x.ndim for a in axes]))),
+                  vjp=lambda g, z, x, axes: transpose(g, _inverse(axes, x.ndim)),
                   jvp=lambda t, z, x, axes: transpose(t, axes))
 broadcast_to = defop("broadcast_to", lambda x, shape: np.array(np.broadcast_to(x, shape)), saves=False,
                      vjp=lambda g, z, x, shape: sum_to(g, x.shape),
@@ -339,7 +332,28 @@ cast = defop("cast", lambda x, dtype: x.astype(dtype), saves=False,  # the regis
              vjp=lambda g, z, x, dtype: g, jvp=lambda t, z, x, dtype: cast(t, dtype))
 clone = defop("clone", lambda x: x.copy(), saves=False, vjp=lambda g, z, x: g, jvp=lambda t, z, x: t)
 
-# --- not differentiable -----------------------------------------------------------
+
+# --- not differentiable ------------------------------------------------------------------
+def _join(*xs, separator=""):
+    sep = separator.encode() if isinstance(separator, str) else separator
+    return np.array(np.frompyfunc(lambda *parts: sep.join(parts), len(xs), 1)(*xs), dtype=object)
+
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed the engine's random ops."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def _normal(shape, seed=None, dtype="float32", mean=0.0, stddev=1.0):
+    """seed=None draws from the engine's generator; an int seed gives that seed's draw every time."""
+    rng = _rng if seed is None else np.random.default_rng(seed)
+    return (mean + stddev * rng.standard_normal(shape)).astype(dtype)
+
+
 detach = defop("detach", lambda x: x)  # shares the array; the result never requires grad
 lt, le = defop("lt", np.less, inputs=2), defop("le", np.less_equal, inputs=2)
 gt, ge = defop("gt", np.greater, inputs=2), defop("ge", np.greater_equal, inputs=2)
@@ -347,9 +361,9 @@ eq, ne = defop("eq", np.equal, inputs=2), defop("ne", np.not_equal, inputs=2)
 ones_like = defop("ones_like", lambda x, dtype=None: np.ones_like(x, dtype))
 zeros_like = defop("zeros_like", lambda x, dtype=None: np.zeros_like(x, dtype))
 one_hot = defop("one_hot", lambda indices, depth, dtype="float32":
-                (np.arange(depth) == np.asarray(indices)[..., None]).astype(dtype))
-random_normal = defop("random_normal", _normal, inputs=0)  # a fresh draw on every call and replay
-string_join = defop("string_join", _join)                  # elementwise on bytes, like tf.strings.join
+                (np.arange(depth) == np.asarray(indices)[..., None]).astype(dtype))  # -1 gives a zero row
+random_normal = defop("random_normal", _normal, inputs=0)  # a fresh draw on every call and every replay
+string_join = defop("string_join", _join)                  # elementwise on bytes, as tf.strings.join
 clip = clamp
 
 

@@ -88,7 +88,8 @@ class TracedFunction:
     def _call(self, instance, args, kwargs):
         if self.input_signature is not None:
             if kwargs or len(args) != len(self.input_signature):
-                raise TypeError(f"input_signature expects {len(self.input_signature)} arguments: {self.input_signature}")
+                raise TypeError(f"input_signature expects {len(self.input_signature)} arguments: "
+                                f"{self.input_signature}")
             args = tuple(spec.conform(a) for spec, a in zip(self.input_signature, args))
         key = (_signature(instance), _signature(args), _signature(kwargs))
         trace = self._traces.get(key)

@@ -17,6 +17,7 @@ import operator
 from typing import Any
 
 import jax
+import jax.extend
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -126,7 +127,8 @@ class JaxBackend(Backend):
         return jnp.asarray(array, dtype=dtype)
 
     def to_numpy(self, value):
-        if value is None or isinstance(value, bytes):
+        # an ErrorValue passes through: Program.observe hands a trace's per-call errors here
+        if value is None or isinstance(value, (bytes, ErrorValue)):
             return value
         if isinstance(value, str):
             return value.encode()
@@ -196,7 +198,13 @@ class JaxBackend(Backend):
             weights = None if check.weights is None else program.array(check.weights)
             several = isinstance(check.grad, list)
             if check.order == 1:
-                return _vjp(f, primals, weights, several=several)
+                if len(set(names)) == len(names) and all(n in program.inputs for n in names):
+                    return _vjp(f, primals, weights, several=several)
+                # an intermediate is replaced where it is assigned, which cuts every path
+                # through it: each name gets its own function and gradient (the total
+                # derivative, as a tape or .grad gives), not one joint jax.vjp
+                return [_vjp(self._target(program, env, [n], check.grad), [p], weights,
+                             several=several)[0] for n, p in zip(names, primals)]
             # order k: differentiate the order-(k-1) gradient again w.r.t. the same input,
             # with implicit ones weights (nested jax.vjp)
             g = lambda x: _vjp(f, [x], weights, several=several)[0]  # noqa: E731
@@ -260,9 +268,7 @@ class JaxBackend(Backend):
         record = spec.record or (list(spec.params) + [spec.loss])
         reads_step = "step" in ex.names_used(program.case.program)
         env = self._env(program)
-        params = {p: env[p] if p in env else None for p in spec.params}
-        if any(v is None for v in params.values()):
-            params = dict(zip(spec.params, self._primals(program, env, spec.params)))
+        params = dict(zip(spec.params, self._primals(program, env, spec.params)))
         tx = _optimizer(opt)
 
         def loss_fn(params, env, step):
@@ -283,14 +289,16 @@ class JaxBackend(Backend):
 
         state = tx.init(params) if tx is not None else ()
         starts = list(range(0, spec.steps, spec.record_every))
-        if self.mode == "jit" and not reads_step:
+        # a long loop the case allows to take the fast path runs compiled in eager too
+        compiled = self.mode == "jit" or spec.fast_path
+        if compiled and not reads_step:
             records = _fused(update, observe, params, state, env, starts, spec.steps)
         else:
             # eager: op by op. jit with a program that reads the host int `step`: the step
-            # function is jitted with `step` static (one trace per distinct step value).
-            if self.mode == "jit":
-                update = jax.jit(update, static_argnums=3)
-                observe = jax.jit(observe, static_argnums=2)
+            # function is jitted with `step` static (traced again for every step value);
+            # steps that build the same graph share one compiled executable.
+            if compiled:
+                update, observe = _ByGraph(update), _ByGraph(observe)
             records = []
             for step in range(spec.steps):
                 if step % spec.record_every == 0:
@@ -453,6 +461,28 @@ def _optimizer(opt):
 
 def _with_step(env, step):
     return env if step is None else {**env, "step": step}
+
+
+class _ByGraph:
+    """``jax.jit(fn, static_argnums=<step>)`` for a function whose last argument is the host
+    int ``step``: traced for every step value, as a static argument is, but compiled once per
+    distinct graph (the jaxpr and its constants), not once per step: a dynamic network
+    with 4 depths over 100 steps compiles 4 times, not 100."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.compiled: dict = {}
+
+    def __call__(self, *args):
+        *args, step = args
+        closed, shapes = jax.make_jaxpr(lambda *a: self.fn(*a, step),
+                                        return_shape=True)(*args)
+        key = (str(closed.jaxpr), tuple((np.shape(c), str(np.result_type(c)),
+                                         np.asarray(c).tobytes()) for c in closed.consts))
+        if key not in self.compiled:
+            self.compiled[key] = jax.jit(jax.extend.core.jaxpr_as_fun(closed))
+        out = self.compiled[key](*jax.tree.leaves(args))
+        return jax.tree.unflatten(jax.tree.structure(shapes), out)
 
 
 def _fused(update, observe, params, state, env, starts, steps):
@@ -636,7 +666,18 @@ class _Repro:
         return "\n".join(head + body) + "\n"
 
     def _inputs(self) -> list[str]:
-        out = ["host_rng = np.random.default_rng(0)", "appended = []"]
+        used = {fn for fn, _ in ex.calls_used(self.case.program)}
+        for fn in self.case.functions.values():
+            texts = [fn.forward] if fn.forward else []
+            used |= {c for t in texts + fn.backwards for c, _ in
+                     ex.calls_used(ex.parse_expression(t))}
+            if fn.body:
+                used |= {c for c, _ in ex.calls_used(ex.parse_program(fn.body))}
+        out = []
+        if "host_random_normal" in used:
+            out.append("host_rng = np.random.default_rng(0)")
+        if "outer_append" in used:
+            out.append("appended = []")
         for name, spec in self.case.inputs.items():
             array = spec.array()
             if spec.kind == "host":
@@ -696,23 +737,34 @@ class _Repro:
     def _grad(self) -> list[str]:
         c = self.check
         names, _ = _flatten_targets(c.wrt)
-        out = self._wrt_values(names) + self._function("f", names, c.grad, skip=set(names))
-        argnums = tuple(range(len(names)))
-        call = ", ".join(names)
+        several = isinstance(c.grad, list)
+        target = "(" + ", ".join(c.grad) + ",)" if several else c.grad
+        joint = len(set(names)) == len(names) and all(n in self.case.inputs for n in names)
+        # an intermediate is an argument of its own function (replacing its assignment)
+        groups = [names] if joint else [[n] for n in names]
+        out = self._wrt_values(list(dict.fromkeys(names)))
+        for i, group in enumerate(groups):
+            f, args = f"f{i}", ", ".join(group)
+            out += self._function(f, group, target, skip=set(group))
+            if c.weights is None:
+                summed = f"lambda *a: sum({f}(*a))" if several else f
+                out += [f"grad{i} = jax.grad({summed}, argnums="
+                        f"{tuple(range(len(group)))})", ""]
+            else:
+                cotangent = (f"tuple(jnp.asarray({c.weights!r}, o.dtype) for o in out)"
+                             if several else f"jnp.asarray({c.weights!r}, out.dtype)")
+                out += [f"def grad{i}({args}):", f"    out, pullback = jax.vjp({f}, {args})",
+                        f"    return pullback({cotangent})", ""]
         if c.order > 1:
-            out += ["g1 = lambda x: jax.grad(f)(x)" if c.weights is None else
-                    f"g1 = lambda x: jax.vjp(f, x)[1](jnp.asarray({c.weights!r}, "
-                    "jnp.float32))[0]"]
+            out += ["g1 = lambda x: grad0(x)[0]"]
             for k in range(2, c.order + 1):
                 out += [f"g{k} = lambda x: jax.vjp(g{k - 1}, x)[1](jnp.ones_like("
                         f"g{k - 1}(x)))[0]"]
-            return out + [f"print({self._wrap(f'g{c.order}')}({call}))"]
-        if c.weights is None:
-            return out + [f"print({self._wrap(f'jax.grad(f, argnums={argnums})')}({call}))"]
-        return out + [f"def vjp({call}):",
-                      f"    out, pullback = jax.vjp(f, {call})",
-                      f"    return pullback(jnp.asarray({c.weights!r}, out.dtype))", "",
-                      f"print({self._wrap('vjp')}({call}))"]
+            return out + [f"print({self._wrap(f'g{c.order}')}({names[0]}))"]
+        if joint:
+            return out + [f"print({self._wrap('grad0')}({', '.join(names)}))"]
+        return out + ["print([" + ", ".join(f"{self._wrap(f'grad{i}')}({n})[0]"
+                                            for i, n in enumerate(names)) + "])"]
 
     def _jvp(self) -> list[str]:
         c = self.check
@@ -750,6 +802,39 @@ class _Repro:
                    "def body(c):"] + unpack + [f"    return {{{body}}}", "",
                    f"print({self._wrap('lambda c: jax.lax.while_loop(cond, body, c)')}"
                    f"({{{init}}}))"])
+
+    def _trace(self) -> list[str]:
+        c = self.check
+        if c.staged and not self.jit:
+            raise _NoRepro("staged in eager")
+        from harness.cases import to_array
+
+        def arg(a):
+            if not _tensor_arg(a):
+                return repr(a)
+            array = to_array(a["tensor"], a.get("dtype"))
+            if array.dtype == object:
+                raise _NoRepro("strings")
+            return f"jnp.array({array.tolist()!r}, dtype=jnp.{array.dtype})"
+
+        out = ["traces = 0", "", "def counted(*args):  # Python runs: once per trace",
+               "    global traces", "    traces += 1", f"    return {c.trace}(*args)", ""]
+        jitted: dict = {}
+        calls = []
+        for call in c.calls:
+            callee = "counted"
+            if c.staged:
+                static = tuple(i for i, a in enumerate(call) if not _tensor_arg(a))
+                if static not in jitted:
+                    jitted[static] = f"jitted{len(jitted)}"
+                    out.append(f"{jitted[static]} = jax.jit(counted, static_argnums={static})")
+                callee = jitted[static]
+            calls += ["before = traces", "try:",
+                      f"    print({callee}({', '.join(arg(a) for a in call)}), "
+                      "'traced:', traces > before)",
+                      "except Exception as exc:",
+                      "    print(type(exc).__name__, exc, 'traced:', traces > before)"]
+        return out + [""] + calls
 
     def _optimize(self) -> list[str]:
         spec = self.check.optimize

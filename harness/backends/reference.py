@@ -328,12 +328,11 @@ class ReferenceBackend(Backend):
     def optimize(self, program, check):
         spec = check.optimize
         o = spec.optimizer
-        if o.style == "minimize":
-            raise NotApplicable("the reference engine's optimizers have no minimize(); "
-                                "apply_gradients is its tape spelling")
-        env = self._torch_inputs(program)
+        tape_style = o.style in ("apply_gradients", "minimize")
+        env = self._tape_inputs(program) if tape_style else self._torch_inputs(program)
         for n in spec.params:
-            env[n] = E.tensor(program.arrays[n], requires_grad=True)
+            env[n] = (E.Variable(program.arrays[n]) if tape_style
+                      else E.tensor(program.arrays[n], requires_grad=True))
         params = [env[n] for n in spec.params]
         if o.name == "sgd":
             opt = E.optim.SGD(params, lr=o.lr, momentum=o.momentum, nesterov=o.nesterov,
@@ -346,27 +345,32 @@ class ReferenceBackend(Backend):
             opt = None
         record = spec.record or (spec.params + [spec.loss])
         trajectory = {n: [] for n in record}
+
+        def snapshot(state):
+            for n in record:
+                trajectory[n].append(np.array(state[n].numpy()))
+
         for step in range(spec.steps):
-            state = program.run(dict(env, step=step))
             if step % spec.record_every == 0:
-                for n in record:
-                    trajectory[n].append(state[n].numpy().copy())
-            loss = state[spec.loss]
-            if o.style == "apply_gradients" and opt is not None:
-                grads = E.autograd.grad([loss], params)
-                opt.apply_gradients(list(zip(grads, params)))
-            elif opt is not None:
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            else:
-                grads = E.autograd.grad([loss], params)
                 with E.no_grad():
-                    for p, g in zip(params, grads):
-                        p.data -= o.lr * g.data
-        final = program.run(dict(env, step=spec.steps))
-        for n in record:
-            trajectory[n].append(final[n].numpy().copy())
+                    snapshot(program.run(dict(env, step=step)))
+            if opt is None:  # manual: p -= lr * grad, outside the graph (x.data.sub_)
+                loss = program.run(dict(env, step=step))[spec.loss]
+                grads = E.autograd.grad([loss], params)
+                for p, g in zip(params, grads):
+                    p.data = p.data - o.lr * g.data
+            elif o.style == "minimize":
+                opt.minimize(lambda: program.run(dict(env, step=step))[spec.loss], params)
+            elif o.style == "apply_gradients":
+                with E.GradientTape() as tape:
+                    loss = program.run(dict(env, step=step))[spec.loss]
+                opt.apply_gradients(zip(tape.gradient(loss, params), params))
+            else:
+                opt.zero_grad()
+                program.run(dict(env, step=step))[spec.loss].backward()
+                opt.step()
+        with E.no_grad():
+            snapshot(program.run(dict(env, step=spec.steps)))
         return trajectory
 
     def trace(self, program, check):

@@ -53,12 +53,6 @@ def _where(cond, a, b):
     return tf.where(cond, a, b)
 
 
-def _getitem(x, index):
-    if isinstance(x, (list, tuple)):  # a host list indexed by a host int
-        return x[index]
-    return x[index]
-
-
 def _assign_add(v, x):
     v.assign_add(x)
     return v
@@ -71,6 +65,7 @@ def _assign_sub(v, x):
 
 def _matmul(a, b):
     a, b = _pair(a, b)
+    a, b = tf.convert_to_tensor(a), tf.convert_to_tensor(b)
     if len(a.shape) >= 2 and len(b.shape) >= 2:
         return tf.linalg.matmul(a, b)
     # tf.matmul needs rank >= 2; TF's NumPy API gives `@` its vector meaning
@@ -127,7 +122,7 @@ OPS = {
     "max": lambda x, axis=None, keepdims=False: tf.reduce_max(x, axis=axis, keepdims=keepdims),
     "transpose": lambda x, axes=None: tf.transpose(x, perm=axes),
     "reshape": lambda x, shape=None: tf.reshape(x, shape),
-    "getitem": _getitem,
+    "getitem": lambda x, index: x[index],  # a tensor, or a host list by a host int
     "concat": lambda xs, axis=0: tf.concat(xs, axis=axis),
     "stack": lambda xs, axis=0: tf.stack(xs, axis=axis),
     "softmax": lambda x, axis=-1: tf.nn.softmax(x, axis=axis),
@@ -161,10 +156,6 @@ def _structure(wrt, fn):
     if isinstance(wrt, dict):
         return {k: fn(v) for k, v in wrt.items()}
     return [fn(n) for n in wrt]
-
-
-def _float(x) -> bool:
-    return _is_tensor(x) and x.dtype.is_floating
 
 
 class TensorFlowBackend(Backend):
@@ -287,6 +278,26 @@ class TensorFlowBackend(Backend):
             if name in env:
                 tape.watch(env[name])
 
+    @staticmethod
+    def _run_watching(program, env, tapes, names):
+        """Run the program; a name of ``names`` that the program assigns is watched by every
+        tape right after its assignment (``u = tf.cast(x, ...); tape.watch(u)``)."""
+        names = set(names) - set(env)
+        if not names:
+            return program.run(env)
+        out = env
+        for statement in program.case.program:
+            out = program.run(out, statements=(statement,))
+            assigned = [statement.target] if isinstance(statement, ex.Assign) else \
+                ex.assigned([statement]) if isinstance(statement, ex.Loop) else []
+            for name in assigned:
+                if name in names and _is_tensor(out.get(name)):
+                    for tape in tapes:
+                        tape.watch(out[name])
+            if isinstance(statement, ex.Return):
+                break
+        return out
+
     def _weights(self, program, weights, like):
         if weights is None:
             return None
@@ -307,13 +318,17 @@ class TensorFlowBackend(Backend):
         def fn(env):
             state = {}
 
+            tapes = []
+
             def level(k):
                 tape = tf.GradientTape(persistent=opts.persistent,
                                        watch_accessed_variables=opts.watch_accessed_variables)
+                tapes.append(tape)
                 with tape:
                     self._watch(tape, program, env, opts.watch)
                     if k == 1:
-                        state["out"] = out = program.run(env)
+                        state["out"] = out = self._run_watching(program, env, tapes,
+                                                                opts.watch)
                         y = [out[n] for n in check.grad] if isinstance(check.grad, list) \
                             else out[check.grad]
                     else:
@@ -356,7 +371,7 @@ class TensorFlowBackend(Backend):
             with tf.GradientTape(persistent=opts.persistent,
                                  watch_accessed_variables=opts.watch_accessed_variables) as tape:
                 self._watch(tape, program, env, opts.watch)
-                program.run(env)
+                self._run_watching(program, env, [tape], opts.watch)
             refs = {v.ref() for v in tape.watched_variables()}
             found[:] = sorted(n for n, v in env.items()
                               if isinstance(v, tf.Variable) and v.ref() in refs)
@@ -383,7 +398,7 @@ class TensorFlowBackend(Backend):
     def _reverse_jacobians(self, program, env, names, target):
         with tf.GradientTape(persistent=True) as tape:
             self._watch(tape, program, env, names)
-            out = program.run(env)
+            out = self._run_watching(program, env, [tape], names)
         y = out[target]
         return y, [tape.jacobian(y, self._source(n, env, out)) for n in names]
 
@@ -716,7 +731,7 @@ def _kw(kw, rename=None, drop=()):
 
 
 def _fmt(template):
-    return lambda a, kw: template.format(*a) + ""
+    return lambda a, kw: template.format(*a)
 
 
 def _call(name, rename=None):
@@ -800,14 +815,28 @@ class _Repro:
         kw = {k: self.expr(v) for k, v in node.kwargs}
         if node.fn in self.case.functions:
             return f"{node.fn}({', '.join(args)})"
+        if node.fn == "matmul" and any(self.rank(a) < 2 for a in node.args):
+            return f"tf.experimental.numpy.matmul({args[0]}, {args[1]})"  # `@` of vectors
         return REPRO_OPS[node.fn](args, kw)
 
-    def statements(self, statements, indent) -> list[str]:
+    def rank(self, node) -> int:
+        """The rank of an input named by ``node`` (2 where it is not an input)."""
+        if isinstance(node, ex.Name) and node.id in self.case.inputs:
+            spec = self.case.inputs[node.id]
+            if spec.kind != "host":
+                return np.ndim(spec.array())
+        return 2
+
+    def statements(self, statements, indent, tapes=(), watch=()) -> list[str]:
+        """The statements as Python lines; an assigned name of ``watch`` is watched by each of
+        ``tapes`` right after its assignment."""
         pad = " " * indent
         lines = []
         for s in statements:
             if isinstance(s, ex.Assign):
                 lines.append(f"{pad}{s.target} = {self.expr(s.value)}")
+                if s.target in watch and s.target not in self.case.inputs:
+                    lines += [f"{pad}{t}.watch({s.target})" for t in tapes]
             elif isinstance(s, ex.Do):
                 lines.append(f"{pad}{self.expr(s.value)}")
             elif isinstance(s, ex.Return):
@@ -835,7 +864,8 @@ class _Repro:
             else:
                 literal = f"np.array({array.tolist()!r}, dtype={str(array.dtype)!r})"
             if spec.kind == "variable":
-                lines.append(f"{name} = tf.Variable({literal}, trainable={spec.trainable})")
+                lines.append(f"{name} = tf.Variable({literal}, trainable={spec.trainable}, "
+                             f"name={name!r})")
             else:
                 lines.append(f"{name} = tf.constant({literal})")
         return lines
@@ -886,7 +916,8 @@ class _Repro:
             return ([f"    with tf.GradientTape(persistent={t.persistent}, "
                      f"watch_accessed_variables={t.watch_accessed_variables}) as tape:"]
                     + self.watches("tape", t.watch, 8) + program
-                    + ["    return [v.name for v in tape.watched_variables()]"])
+                    + ["    return sorted(v.name.split(':')[0] for v in "
+                       "tape.watched_variables())"])
         if c.kind == "jacobian" and c.mode == "reverse":
             return (["    with tf.GradientTape() as tape:"] + self.watches("tape", [c.wrt], 8)
                     + program + [f"    return tape.jacobian({c.jacobian}, {c.wrt})"])
@@ -894,7 +925,7 @@ class _Repro:
             primals = ", ".join(c.wrt)
             tangents = ", ".join(f"tf.constant({t!r}, tf.float32)" for t in c.tangents)
             return ([f"    with tf.autodiff.ForwardAccumulator([{primals}], [{tangents}]) "
-                     "as acc:"] + program + [f"        pass", f"    return acc.jvp({c.jvp})"])
+                     "as acc:"] + program + ["        pass", f"    return acc.jvp({c.jvp})"])
         return None
 
     def grad_body(self) -> list[str]:
@@ -906,11 +937,12 @@ class _Repro:
                          f"watch_accessed_variables={t.watch_accessed_variables}) as tape{k}:")
             lines += self.watches(f"tape{k}", t.watch, indent + 4)
             indent += 4
-        lines += self.statements(self.case.program, indent)
+        lines += self.statements(self.case.program, indent,
+                                 [f"tape{k}" for k in range(c.order, 0, -1)], t.watch)
         weights = "None" if c.weights is None else f"tf.constant({c.weights!r}, tf.float32)"
         sources = repr(c.wrt).replace("'", "") if not isinstance(c.wrt, dict) else \
             "{" + ", ".join(f"{k!r}: {v}" for k, v in c.wrt.items()) + "}"
-        target = c.grad
+        target = c.grad if isinstance(c.grad, str) else f"[{', '.join(c.grad)}]"
         for k in range(1, c.order + 1):
             indent -= 4
             pad = " " * indent
@@ -929,7 +961,9 @@ class _Repro:
         head += self.inputs() + [""] + self.functions()
         deco = ["@tf.function"] if self.mode == "function" else []
         return "\n".join(head + deco + ["def check():"] + body
-                         + ["", "", "print(check())", ""])
+                         + ["", "", "result = check()",
+                            "print(tf.nest.map_structure(lambda t: t.numpy().tolist() "
+                            "if hasattr(t, 'numpy') else t, result))", ""])
 
 
 BACKEND = TensorFlowBackend

@@ -193,11 +193,6 @@ OPS = {
     "assign_sub": _assign("sub_"),
     "new_variable": _new_variable,
     "random_normal": _random_normal,
-    # the interpreter runs host_random_normal itself (Program.host_rng); this entry is the
-    # same NumPy draw, for completeness of the table
-    "host_random_normal": lambda shape=(): torch.from_numpy(
-        np.random.default_rng().standard_normal(tuple(np.atleast_1d(shape)) if shape != ()
-                                                else ()).astype("float32")),
 }
 
 LACKS = {"string_join": "PyTorch has no string tensors"}
@@ -323,6 +318,9 @@ class TorchBackend(Backend):
                 tensor.requires_grad_(True)  # raises for an integer tensor, as torch does
             env[name] = tensor
         program._torch_strings = strings
+        # function bodies read inputs by name: the same tensors the program runs on
+        program.bind_globals({**{n: program.arrays[n] for n, spec in program.inputs.items()
+                                 if spec.kind == "host"}, **env})
         return env
 
     def _weights(self, program, weights, target):
@@ -525,10 +523,12 @@ class TorchBackend(Backend):
         snap(program.run({**env, "step": spec.steps}))  # the final params and their loss
         return trajectory
 
+    @_no_strings
     def trace(self, program, check):
         if check.staged:
             raise NotApplicable(STAGED_NA)
         fn = program.function(check.trace)
+        self._inputs(program)  # what the function may read besides its arguments
         outputs, traced = [], []
         for call in check.calls:
             args = [self._value_arg(program, a) for a in call]
@@ -571,6 +571,7 @@ class TorchBackend(Backend):
             raise RuntimeError("while_loop: no exit after 1,000,000 iterations")
         return {name: env[name] for name in spec.vars}
 
+    @_no_strings
     def checkpoint(self, program, check):
         spec = check.checkpoint
         nn = torch.nn
@@ -591,8 +592,11 @@ class TorchBackend(Backend):
                 else:
                     module.register_buffer(name, tensor)
 
+        self._inputs(program)
+        inputs = dict(program.globals())
+
         def call(module, *args):
-            program.bind_globals({n: getattr(module, n) for n in spec.state})
+            program.bind_globals({**inputs, **{n: getattr(module, n) for n in spec.state}})
             return method(*args)
 
         class StateModule(nn.Module):
@@ -645,6 +649,9 @@ class _Untranslatable(Exception):
 
 _INFIX_FMT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@",
               "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+
+_PREC = {"lt": 1, "le": 1, "gt": 1, "ge": 1, "eq": 1, "ne": 1, "add": 2, "sub": 2, "mul": 3,
+         "div": 3, "matmul": 3, "neg": 4, "pow": 5}
 
 _CALL_FMT = {
     "exp": "torch.exp", "log": "torch.log", "sqrt": "torch.sqrt", "square": "torch.square",
@@ -702,13 +709,18 @@ class _Repro:
         self.uses_append = False
 
     # ---- expressions ----
-    def expr(self, node, scalar_ok=True, nested=False) -> str:
+    def expr(self, node, scalar_ok=True, need=0) -> str:
+        """Python source for ``node``; ``need``: the precedence the context asks of it
+        (parenthesised below that; 99 for a method receiver)."""
         if isinstance(node, ex.Const):
             if isinstance(node.value, (tuple, slice, ex.Name)):
                 return _index(node.value)
             if _is_number(node.value) and not scalar_ok:
                 return f"torch.tensor({_num(node.value)})"
-            return repr(node.value) if not _is_number(node.value) else _num(node.value)
+            if not _is_number(node.value):
+                return repr(node.value)
+            text = _num(node.value)
+            return f"({text})" if text.startswith("-") and need > _PREC["neg"] else text
         if isinstance(node, ex.Name):
             return node.id
         if isinstance(node, ex.ListOf):
@@ -717,16 +729,22 @@ class _Repro:
         kw = {k: v for k, v in node.kwargs}
         a = [self.expr(x) for x in args]
         t = [self.expr(x, scalar_ok=False) for x in args]  # tensor-only arguments
-        m = [self.expr(x, scalar_ok=False, nested=True) for x in args]  # method receivers
+        m = [self.expr(x, scalar_ok=False, need=99) for x in args]  # method receivers
 
         def attr(name, default=None):
             return self.expr(kw[name]) if name in kw else default
 
-        if fn in _INFIX_FMT or fn == "neg":
-            operands = [self.expr(x, nested=True) for x in args]
-            text = f"-{operands[0]}" if fn == "neg" else \
-                f"{operands[0]} {_INFIX_FMT[fn]} {operands[1]}"
-            return f"({text})" if nested else text
+        if fn in _PREC:
+            p = _PREC[fn]
+            if fn == "neg":
+                text = f"-{self.expr(args[0], need=p)}"
+            else:
+                left, right = (p + 1, p) if fn == "pow" else (p, p + 1)
+                if p == _PREC["lt"]:
+                    left = right = p + 1  # no chained comparisons
+                text = (f"{self.expr(args[0], need=left)} {_INFIX_FMT[fn]} "
+                        f"{self.expr(args[1], need=right)}")
+            return f"({text})" if p < need else text
         if fn in self.case.functions:
             call = f"{fn}.apply" if fn in self.custom else fn
             return f"{call}({', '.join(a)})"
@@ -915,8 +933,9 @@ class _Repro:
             if k > 1:
                 target = "g"
             if style == "autograd":
-                lines.append(f"grads = torch.autograd.grad({target}, [{wrt}], "
-                             f"grad_outputs={weights}, create_graph={create})")
+                extra = (f", grad_outputs={weights}" if weights else "") + (
+                    ", create_graph=True" if create == "True" else "")
+                lines.append(f"grads = torch.autograd.grad({target}, [{wrt}]{extra})")
                 if k < check.order:
                     lines.append("g = grads[0]")
                 continue
@@ -930,11 +949,13 @@ class _Repro:
                 for n in names:
                     if style == "retain_grad" or n not in self.case.inputs:
                         lines.append(f"{n}.retain_grad()")
+            graph = ", create_graph=True" if create == "True" else ""
             if several and k == 1:
-                lines.append(f"torch.autograd.backward({target}, grad_tensors={weights}, "
-                             f"create_graph={create})")
+                extra = (f", grad_tensors={weights}" if weights else "") + graph
+                lines.append(f"torch.autograd.backward({target}{extra})")
             else:
-                lines.append(f"{target}.backward(gradient={weights}, create_graph={create})")
+                extra = (f"gradient={weights}" if weights else "") + graph
+                lines.append(f"{target}.backward({extra.lstrip(', ')})")
             if style == "hooks":
                 lines.append(f"grads = [grads.get(n) for n in {names!r}]")
             else:
@@ -1032,7 +1053,8 @@ class _Repro:
             raise _Untranslatable("graph loop")
         lines = self.inputs() + [""]
         for name, value in spec.vars.items():
-            lines.append(f"{name} = {self.arg(value if isinstance(value, dict) else {'tensor': value})}")
+            value = value if isinstance(value, dict) else {"tensor": value}
+            lines.append(f"{name} = {self.arg(value)}")
         names = list(spec.body)
         values = ", ".join(self.expr(ex.parse_expression(e)) for e in spec.body.values())
         lines += [f"while {self.expr(ex.parse_expression(spec.cond))}:",
@@ -1056,12 +1078,10 @@ class _Repro:
             else:
                 lines.append(f"        self.register_buffer({name!r}, {tensor})")
         names = list(spec.state)
-        lines += ["", f"    def forward(self, *args):"]
-        lines += [f"        global {', '.join(names)}",
-                  f"        {', '.join(names)}{',' if len(names) == 1 else ''} = "
-                  f"{', '.join('self.' + n for n in names)}",
-                  f"        return {spec.method}(*args)", "", "",
-                  "module = State()"]
+        lines += ["", "    def forward(self, *args):"]
+        lines += [f"        global {', '.join(names)}  # the state {spec.method} reads"]
+        lines += [f"        {n} = self.{n}" for n in names]
+        lines += [f"        return {spec.method}(*args)", "", "", "module = State()"]
         for call in spec.before:
             lines.append(f"print(module({', '.join(self.arg(a) for a in call)}))")
         lines += ["path = os.path.join(tempfile.mkdtemp(), 'state.pt')",

@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from .results import check_docs, is_merged
-from .values import format_error_figure, format_number, render_text, value_at
+from .values import format_error_figure, format_number, format_where, render_text, value_at
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -52,7 +52,7 @@ def diff_text(row: dict) -> str:
     where = row.get("where")
     if where is not None:
         at_exp, at_obs = value_at(expected, where), value_at(observed, where)
-        place = f"at {where}"
+        place = f"at {format_where(where)}"
         if at_exp is not None or at_obs is not None:
             place += f" (expected {format_number(at_exp)}, observed {format_number(at_obs)})"
         figures.append(place)

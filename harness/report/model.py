@@ -12,7 +12,7 @@ import re
 from . import plots
 from .merge import column_key
 from .results import (STATUS_TEXT, STATUSES, backend_rank, is_merged, severity, version_key, worst)
-from .values import describe, format_error_figure, render_html
+from .values import describe, format_error_figure, format_where, render_html
 
 ATTENTION_LIMIT = 200
 OPEN_STATUSES = {"error", "fail", "fixed", "divergence"}
@@ -97,7 +97,7 @@ def _columns_merged(doc: dict) -> list[dict]:
 def _environment(env: dict) -> list[tuple[str, str]]:
     items = []
     for key, label in (("python", "Python"), ("platform", "OS"), ("machine", "Machine"), ("cpu", "CPU"),
-                       ("cores", "Cores")):
+                       ("cores", "Cores"), ("harness", "Harness")):
         if env.get(key) not in (None, ""):
             items.append((label, str(env[key])))
     return items
@@ -283,6 +283,14 @@ def _first_anchor(topics, change) -> str:
     return ""
 
 
+def _worth_marking(row: dict) -> bool:
+    """Mark the largest error only where there is one (a passing exact match has none)."""
+    if row.get("status") in ("fail", "divergence"):
+        return True
+    err = row.get("max_abs_err")
+    return isinstance(err, (int, float)) and not isinstance(err, bool) and err != 0
+
+
 def _row_view(row: dict, column: dict, anchor: str, top_expected, changed: bool) -> dict:
     status = row.get("status")
     expected = row.get("expected")
@@ -299,7 +307,7 @@ def _row_view(row: dict, column: dict, anchor: str, top_expected, changed: bool)
     return {
         "column": column["key"], "backend": row["backend"], "version": row.get("version") or column.get("version"),
         "status": status, "cls": status_class(status), "anchor": anchor, "changed": changed,
-        "observed_html": render_html(observed, row.get("where")),
+        "observed_html": render_html(observed, row.get("where") if _worth_marking(row) else None),
         "shape": shapes, "expected_shape": exp_shape if exp_shape != shapes else "",
         "expected_html": render_html(expected) if show_expected else None,
         "reference_html": (render_html(row.get("reference"))
@@ -308,7 +316,7 @@ def _row_view(row: dict, column: dict, anchor: str, top_expected, changed: bool)
                            and row["backend"] != "reference" else None),
         "compared_with": row.get("compared_with") or "",
         "abs_err": format_error_figure(row.get("max_abs_err")), "rel_err": format_error_figure(row.get("max_rel_err")),
-        "where": row.get("where"), "message": row.get("message") or "",
+        "where": format_where(row.get("where")), "message": row.get("message") or "",
         "divergence": divergence,
         "claim_html": render_html(row.get("claim")) if row.get("claim_holds") is False else None,
         "claim_holds": row.get("claim_holds"),

@@ -67,19 +67,89 @@ def _numbers(seq):
     return out
 
 
-def trajectory(value):
-    """{"loss": [...], params...} from an observed optimize value, or None."""
+def _series(value):
+    """A recorded series: scalars (or 0-d arrays) -> floats; small vectors -> lists of floats."""
+    if not isinstance(value, list) or not value:
+        return None
+    out = []
+    for item in decode(value):
+        if isinstance(item, list):
+            nums = _numbers(item)
+            if nums is None or not nums:
+                return None
+            out.append(nums if len(nums) > 1 else nums[0])
+        else:
+            f = to_float(item)
+            if f is None:
+                return None
+            out.append(f)
+    return out
+
+
+_ON_NAME = re.compile(r"\bon ([A-Za-z_]\w*)")
+_STEPS = re.compile(r"\b(\d+) steps\b")
+
+
+def _loss_name(series: dict, check: dict) -> str | None:
+    scalar = [k for k, v in series.items() if all(isinstance(x, float) for x in v)]
+    spec = check.get("plot") if isinstance(check.get("plot"), dict) else {}
+    for name in ("loss", check.get("loss"), spec.get("loss")):
+        if name in scalar:
+            return name
+    match = _ON_NAME.search(str(check.get("summary") or ""))
+    if match and match.group(1) in scalar:
+        return match.group(1)
+    return scalar[-1] if scalar else None
+
+
+def trajectory(value, check: dict | None = None):
+    """{"loss", "loss_name", "step", "params"} from an observed optimize value, or None.
+
+    A trajectory is an object of recorded series, one per name: the objective and the
+    parameters (`{"x": [[0, 0], ...], "f": [170.0, ...], "final": {...}}`); scalars may be
+    0-d arrays. The objective is `loss`, the check's `loss`, the name after "on" in its
+    summary ("adam lr=0.1 on f"), or else the last scalar series.
+    """
+    check = check or {}
     if not isinstance(value, dict) or is_error(value) or is_array(value):
         return None
-    decoded = {k: decode(v) for k, v in value.items()}
-    if not isinstance(decoded.get("loss"), list):
+    series = {}
+    for key, v in value.items():
+        if key in ("final", "step", "steps"):
+            continue
+        s = _series(v)
+        if s is not None:
+            series[key] = s
+    name = _loss_name(series, check)
+    if name is None:
         return None
-    loss = _numbers(decoded["loss"])
-    if loss is None:
+    loss = series.pop(name)
+    step = _series(value.get("step") or value.get("steps"))
+    if step is None or len(step) != len(loss) or not all(isinstance(x, float) for x in step):
+        step = None
+        spec = check.get("plot") if isinstance(check.get("plot"), dict) else {}
+        every = check.get("every") or check.get("record_every") or spec.get("every")
+        if not every and len(loss) > 1:
+            match = _STEPS.search(str(check.get("summary") or ""))
+            if match and int(match.group(1)) % (len(loss) - 1) == 0:
+                every = int(match.group(1)) // (len(loss) - 1)
+        if every:
+            step = [float(i * every) for i in range(len(loss))]
+    return {"loss": loss, "loss_name": name, "step": step, "params": series}
+
+
+def _expected_final(expected, traj):
+    """The expected final point of a 2-D parameter ({"final": {"x": [3.0, 2.0]}}), or None."""
+    if not isinstance(expected, dict) or not isinstance(expected.get("final"), dict):
         return None
-    step = _numbers(decoded["step"]) if isinstance(decoded.get("step"), list) else None
-    params = {k: v for k, v in decoded.items() if k not in ("loss", "step") and isinstance(v, list)}
-    return {"loss": loss, "step": step, "params": params}
+    for key, value in expected["final"].items():
+        if key in traj["params"]:
+            point = decode(value)
+            point = [decode(p) if is_array(p) else p for p in point] if isinstance(point, list) else None
+            nums = _numbers(point) if point else None
+            if nums and len(nums) == 2:
+                return nums
+    return None
 
 
 def path_2d(traj):
@@ -173,7 +243,7 @@ def _attr(s: str) -> str:
     return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def loss_plot(curves, title: str, step_label: str) -> Markup | None:
+def loss_plot(curves, title: str, step_label: str, loss_label: str = "loss") -> Markup | None:
     """curves: list of (label, column, traj) ; expected first with column None."""
     fig, ax = _figure()
     finite_all = []
@@ -204,7 +274,7 @@ def loss_plot(curves, title: str, step_label: str) -> Markup | None:
         ax.yaxis.set_minor_locator(NullLocator())  # minor ticks cost more than they show
         title += " (log scale)"
     ax.set_xlabel(step_label)
-    ax.set_ylabel("loss")
+    ax.set_ylabel(loss_label)
     ax.set_title(title, loc="left")
     ax.grid(True, linewidth=0.4, alpha=0.5)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
@@ -212,7 +282,7 @@ def loss_plot(curves, title: str, step_label: str) -> Markup | None:
     return _svg(fig, title)
 
 
-def contour_plot(curves, function: str, title: str) -> Markup | None:
+def contour_plot(curves, function: str, title: str, target=None) -> Markup | None:
     import numpy as np
     f, (x0, x1, y0, y1), minima = FUNCTIONS[function]
     paths = [(label, column, path_2d(traj)) for label, column, traj in curves]
@@ -246,6 +316,9 @@ def contour_plot(curves, function: str, title: str) -> Markup | None:
     first = paths[0][2]
     ax.plot([first[0][0]], [first[1][0]], marker="o", markerfacecolor="white", markeredgecolor="black",
             markersize=6, linestyle="none", label="start", zorder=20)
+    if target:
+        ax.plot([target[0]], [target[1]], marker="X", color="#666666", markersize=7, linestyle="none",
+                label="expected end", zorder=19)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
@@ -304,25 +377,24 @@ def _plots(check, spec, kind, expected, rows):
     try:
         if kind == "optimize" or spec.get("kind") in ("trajectory", "contour"):
             curves = []
-            exp = trajectory(expected)
+            exp = trajectory(expected, check)
             if exp:
                 curves.append(("expected", None, exp))
             for column, row in rows:
-                traj = trajectory(row.get("observed"))
+                traj = trajectory(row.get("observed"), check)
                 if traj:
                     curves.append((column["key"], column, traj))
             if not any(c[1] for c in curves):
                 return []
-            every = check.get("every") or check.get("record_every") or spec.get("every")
-            step_label = "step" if any(c[2]["step"] for c in curves) else (
-                f"record (every {every} steps)" if every else "recorded point")
+            first = next(c[2] for c in curves if c[1])
+            step_label = "step" if any(c[2]["step"] for c in curves) else "recorded point"
             name = check.get("summary") or check.get("id") or "loss"
-            svg = loss_plot(curves, f"Loss: {name}", step_label)
+            svg = loss_plot(curves, f"{first['loss_name']}: {name}", step_label, first["loss_name"])
             if svg:
                 out.append(svg)
             function = spec.get("function")
             if function in FUNCTIONS and spec.get("kind") in ("contour", "trajectory", None):
-                svg = contour_plot(curves, function, f"Path on {function}")
+                svg = contour_plot(curves, function, f"Path on {function}", _expected_final(expected, first))
                 if svg:
                     out.append(svg)
         elif spec.get("kind") == "curve":

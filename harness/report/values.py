@@ -103,24 +103,78 @@ def _decode_data(data):
     return data if f is None else f
 
 
+def where_path(where) -> list | None:
+    """`where` as one path of object keys (str) and indices (int).
+
+    `[0, 1]` stays as it is; `["final.x", [0]]` (the largest error inside an object) becomes
+    `["final", "x", 0]`. Anything else gives None.
+    """
+    if where is None:
+        return None
+    items = where if isinstance(where, list) else [where]
+    path = []
+    for item in items:
+        if isinstance(item, bool):
+            return None
+        if isinstance(item, int):
+            path.append(item)
+        elif isinstance(item, str):
+            path += [p for p in item.split(".") if p]
+        elif isinstance(item, list):
+            sub = where_path(item)
+            if sub is None:
+                return None
+            path += sub
+        else:
+            return None
+    return path
+
+
+def format_where(where) -> str:
+    """`[0, 1]` -> "[0, 1]"; `["final.x", [0]]` -> "final.x[0]"."""
+    if where is None or where == []:
+        return ""
+    if isinstance(where, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in where):
+        return str(where)
+    if isinstance(where, list):
+        out = ""
+        for item in where:
+            if isinstance(item, str):
+                out += ("." if out else "") + item
+            elif isinstance(item, list):
+                out += "[" + ", ".join(map(str, item)) + "]"
+            else:
+                out += f"[{item}]"
+        return out
+    return str(where)
+
+
 def value_at(value, where):
-    """The element of an encoded value at index `where` (list of ints), or None."""
-    if not isinstance(where, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in where):
+    """The scalar of an encoded value at `where` (see where_path), or None."""
+    path = where_path(where)
+    if path is None:
         return None
     try:
+        for i, key in enumerate(path):
+            if is_array(value):
+                data = value.get("array")
+                for j in path[i:]:
+                    if not isinstance(j, int):
+                        return None
+                    data = data[j]
+                return None if isinstance(data, list) else data
+            if isinstance(key, str) and isinstance(value, dict) and not is_error(value):
+                value = value[key]
+            elif isinstance(key, int) and isinstance(value, list):
+                value = value[key]
+            else:
+                return None
         if is_array(value):
             data = value.get("array")
-            for i in where:
-                data = data[i]
             return None if isinstance(data, list) else data
-        if isinstance(value, list) and where:
-            return value_at(value[where[0]], where[1:]) if len(where) > 1 else (
-                value[where[0]] if _is_scalar(value[where[0]]) else None)
-        if not where and _is_scalar(value):
-            return value
+        return value if _is_scalar(value) else None
     except (IndexError, TypeError, KeyError):
         return None
-    return None
 
 
 # ---------------------------------------------------------------- numbers
@@ -307,7 +361,7 @@ def _render(value, mark, html: bool, depth: int = 0) -> str:
     if isinstance(value, list):
         return _list(value, mark, html, depth)
     if isinstance(value, dict):
-        return _dict(value, html, depth)
+        return _dict(value, html, depth, mark)
     text = repr(value)
     return str(escape(text)) if html else text
 
@@ -316,6 +370,8 @@ def _list(value, mark, html, depth):
     sub = mark[1:] if isinstance(mark, list) and mark else None
     head = mark[0] if isinstance(mark, list) and mark else None
     limit = LIST_LIMIT if depth == 0 else NESTED_LIST_LIMIT
+    if len(value) > (limit if depth == 0 else 2) and all(_small_array(v) for v in value):
+        return _series(value, html, limit)
     if len(value) > limit and all(isinstance(v, list) and all(_is_scalar(x) for x in v) for v in value):
         # a list of short vectors (a parameter trajectory): first and last few
         shown = [_list(v, None, html, depth + 1) for v in value[:EDGE_ITEMS]] + ["..."] + [
@@ -353,22 +409,55 @@ def _list(value, mark, html, depth):
     return "".join(parts)
 
 
-def _dict(value, html, depth):
+def _small_array(v) -> bool:
+    if not is_array(v):
+        return False
+    shape = array_shape(v)
+    return len(shape) <= 1 and array_size(shape) <= 8
+
+
+def _series(value, html, limit):
+    """A recorded series of scalars or small vectors (0-d / 1-d arrays), on one line."""
+    items = list(range(len(value)))
+    if len(items) > limit:
+        items = items[:EDGE_ITEMS] + [None] + items[-EDGE_ITEMS:]
+    parts = []
+    for i in items:
+        if i is None:
+            parts.append("...")
+            continue
+        v = value[i]
+        parts.append(_array_text(v.get("array"), len(array_shape(v)), v.get("dtype"), None, html))
+    kinds = {(v.get("dtype"), tuple(array_shape(v))) for v in value}
+    if len(kinds) == 1:
+        dtype, shape = next(iter(kinds))
+        meta = f"{len(value)} \u00d7 {dtype or '?'} {list(shape)}"
+    else:
+        meta = f"{len(value)} items"
+    out = "[" + ", ".join(parts) + "]"
+    if not html:
+        return f"{out} ({meta})"
+    return f'<span class="v-list">{out} <span class="v-meta">({escape(meta)})</span></span>'
+
+
+def _dict(value, html, depth, mark=None):
     if not html:
         pad = "  " * (depth + 1)
         return "{\n" + ",\n".join(
             f"{pad}{k}: " + _render(v, None, False, depth + 1).replace("\n", "\n" + pad)
             for k, v in value.items()) + "\n" + "  " * depth + "}"
+    head = mark[0] if isinstance(mark, list) and mark and isinstance(mark[0], str) else None
     parts = ['<dl class="v-dict">']
     for k, v in value.items():
-        parts.append(f"<dt>{escape(str(k))}</dt><dd>{_render(v, None, True, depth + 1)}</dd>")
+        sub = mark[1:] if head == k else None
+        parts.append(f"<dt>{escape(str(k))}</dt><dd>{_render(v, sub, True, depth + 1)}</dd>")
     parts.append("</dl>")
     return "".join(parts)
 
 
 def render_html(value, mark=None) -> Markup:
     """HTML for an encoded value; `mark` is the index (`where`) to highlight."""
-    return Markup(_render(value, mark, True))
+    return Markup(_render(value, where_path(mark), True))
 
 
 def render_text(value) -> str:

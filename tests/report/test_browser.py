@@ -105,7 +105,10 @@ def test_click_cell_reveals_the_check_detail(page, reports):
     plot.scroll_into_view_if_needed()
     box = plot.bounding_box()
     assert box["width"] > 200 and box["height"] > 200
-    page.locator("#case--adam-himmelblau").screenshot(path=str(SHOTS / "case-optimize-plots.png"))
+    adam = page.locator("#case--adam-himmelblau")
+    adam.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)   # let content-visibility lay the section out before measuring it
+    adam.screenshot(path=str(SHOTS / "case-optimize-plots.png"))
 
 
 def test_verdict_filter(page, reports):

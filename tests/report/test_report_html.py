@@ -214,3 +214,25 @@ def test_escaping_in_messages(sample):
     sample["rows"][0]["status"] = "fail"
     text = render_html([sample], with_plots=False)
     assert "<script>alert" not in text and "&lt;script&gt;alert" in text
+
+
+def test_trajectory_shapes_the_harness_writes():
+    """Series of 0-d / 1-d arrays, the objective named in the summary, a `final` object."""
+    n = 21
+    observed = {"x": [{"array": [0.1 * i, 0.1 * i], "dtype": "float32", "shape": [2]} for i in range(n)],
+                "f": [{"array": 170.0 - 7 * i, "dtype": "float32", "shape": []} for i in range(n)],
+                "final": {"x": {"array": [2.0, 2.0], "dtype": "float32", "shape": [2]}}}
+    check = {"id": "adam", "kind": "optimize", "summary": "adam lr=0.1 on f, 20 steps",
+             "plot": {"kind": "contour", "function": "himmelblau"}}
+    traj = plots.trajectory(observed, check)
+    assert traj["loss_name"] == "f" and traj["loss"][:2] == [170.0, 163.0]
+    assert traj["step"][:3] == [0.0, 1.0, 2.0] and list(traj["params"]) == ["x"]
+    expected = {"final": {"x": [{"array": 3.0, "dtype": "float64", "shape": []},
+                                {"array": 2.0, "dtype": "float64", "shape": []}]}}
+    svgs = plots.plots_for_check(check, "optimize", expected, [({"key": "jax", "backend": "jax"},
+                                                                 {"observed": observed})])
+    assert len(svgs) == 2 and "expected end" in str(svgs[1])
+    # two scalar series: the one after "on" is the objective, the other the parameter
+    traj = plots.trajectory({"x": [1.0, 0.5, 0.25], "y": [1.0, 0.25, 0.0625]},
+                            {"summary": "sgd lr=0.01 on y, 500 steps"})
+    assert traj["loss_name"] == "y" and traj["step"] == [0.0, 250.0, 500.0]

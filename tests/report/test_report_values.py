@@ -128,3 +128,28 @@ def test_error_figures():
     assert format_error_figure(0.123456) == "0.123"
     assert format_error_figure(3.1e-06) == "3.1e-06"
     assert format_error_figure("nan") == "nan"
+
+
+def test_where_inside_an_object():
+    """The harness reports `where` as [key path, index] for values inside objects."""
+    from harness.report.values import format_where, where_path
+    observed = {"x": [arr([0.0, 0.0]), arr([1.0, 2.0])],
+                "final": {"x": arr([3.0, 2.5]), "f": arr(0.25, shape=[])}}
+    assert where_path(["final.x", [1]]) == ["final", "x", 1]
+    assert where_path([0, 1]) == [0, 1]
+    assert where_path([True]) is None
+    assert format_where(["final.x", [1]]) == "final.x[1]"
+    assert format_where([0, 1]) == "[0, 1]"
+    assert value_at(observed, ["final.x", [1]]) == 2.5
+    assert value_at(observed, ["final.f", []]) == 0.25
+    html = render_html(observed, ["final.x", [1]])
+    assert '<mark title="largest error">2.5</mark>' in html
+    assert html.count("<mark") == 1
+
+
+def test_recorded_series_on_one_line():
+    traj = {"x": [arr([0.1 * i, 0.2 * i]) for i in range(61)], "f": [arr(170.0 - i, shape=[]) for i in range(61)]}
+    html = render_html(traj)
+    assert "61 \u00d7 float32 [2]" in html and "61 \u00d7 float32 []" in html
+    assert "<ol" not in html
+    assert "f: [170.0, 169.0, 168.0, ..., 112.0, 111.0, 110.0] (61 \u00d7 float32 [])" in render_text(traj)

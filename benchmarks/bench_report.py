@@ -64,9 +64,11 @@ def synthesise(n_rows: int, seed: int = 0) -> dict:
         optimize = c % 40 == 7
         kind = "optimize" if optimize else rng.choice(["grad", "value", "jvp", "graph", "trace"])
         if case_id not in cases:
-            cases[case_id] = {"title": f"Synthetic case {c // 2}", "file": f"cases/{TOPICS[(c // 2) % len(TOPICS)]}.yaml",
+            topic_file = f"cases/{TOPICS[(c // 2) % len(TOPICS)]}.yaml"
+            cases[case_id] = {"title": f"Synthetic case {c // 2}", "file": topic_file,
                               "line": 1 + 20 * (c // 2 % 9), "topic": TOPICS[(c // 2) % len(TOPICS)],
-                              "covers": [f"S{c % 13:03d}-{c % 7:02d}"], "source": f"{c % 13:03d} §Section", "checks": []}
+                              "covers": [f"S{c % 13:03d}-{c % 7:02d}"],
+                              "source": f"{c % 13:03d} §Section", "checks": []}
         shape = rng.choice([[], [3], [2, 2], [4, 3], [16, 16], [30, 20]])
         expect = _trajectory(rng) if optimize else (_array(rng, shape) if shape else round(rng.uniform(-5, 5), 6))
         check = {"id": check_id, "kind": kind, "summary": f"d loss / d w ({kind})", "expect": expect}

@@ -50,9 +50,12 @@ def judge_case(case: Case, observations: dict[str, dict[str, Observation]],
             if obs is None:
                 rows.append(_row(base, "error", "no observation (the worker gave none)"))
                 continue
-            others = {c: observations[c][cid] for c in columns  # in column order: stable
+            # stand-ins when there is no expectation nor reference: the other columns in
+            # column order, leaving out those the case declares divergent
+            others = {c: observations[c][cid] for c in columns
                       if c != column and cid in observations.get(c, {})
-                      and observations[c][cid].status != "n/a"}
+                      and observations[c][cid].status != "n/a"
+                      and not _declared(check, c, versions)}
             row = judge(check, base, obs, reference if column != "reference" else None, others)
             row["repro"] = (repros or {}).get((column, cid)) if row["status"] in (
                 "fail", "error", "divergence") else None
@@ -106,6 +109,12 @@ def judge(check, base: dict, obs: Observation, reference: Observation | None,
     if compared_with != "expect":
         message = f"differs from {compared_with}: {message}"
     return _row(base, status, message, **extra)
+
+
+def _declared(check, column: str, versions: dict) -> bool:
+    framework, _ = split_column(column)
+    return any(applies(d.versions, versions.get(framework))
+               for d in check.divergences(column, framework))
 
 
 def _target(check, reference, others):

@@ -6,7 +6,6 @@ import signal
 import threading
 import time
 
-import pytest
 
 from harness.cases import load_file
 from harness.results import ResultsWriter

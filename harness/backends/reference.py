@@ -15,7 +15,7 @@ import tempfile
 import numpy as np
 
 import reference_engine as E
-from harness.backends.base import Backend, NotApplicable
+from harness.backends.base import Backend
 from harness.values import ErrorValue
 
 _NAMES = {"clip": "clamp", "mse": "mse_loss", "max": "amax"}

@@ -493,7 +493,8 @@ class TensorFlowBackend(Backend):
             out = program.run(inner)
             return {n: tf.identity(out[n]) for n in record}
 
-        if self.mode == "function":
+        # a long loop the case allows to take the fast path runs staged in eager too
+        if self.mode == "function" or spec.fast_path:
             observe = tf.function(snapshot, autograph=False)
             if uses_step and opt.style != "minimize":
                 # `step` is a host int: the gradient function is retraced for each value, as
@@ -961,9 +962,10 @@ class _Repro:
         head += self.inputs() + [""] + self.functions()
         deco = ["@tf.function"] if self.mode == "function" else []
         return "\n".join(head + deco + ["def check():"] + body
-                         + ["", "", "result = check()",
-                            "print(tf.nest.map_structure(lambda t: t.numpy().tolist() "
-                            "if hasattr(t, 'numpy') else t, result))", ""])
+                         + ["", "", "def show(t):",
+                            "    v = t.numpy() if hasattr(t, 'numpy') else t",
+                            "    return v.tolist() if hasattr(v, 'tolist') else v", "", "",
+                            "print(tf.nest.map_structure(show, check()))", ""])
 
 
 BACKEND = TensorFlowBackend

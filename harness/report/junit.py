@@ -97,7 +97,8 @@ def _testcase(parent, row: dict, case: dict):
         ET.SubElement(tc, "skipped", message=_clean(f"{status}: {row.get('message') or status}"))
     elif status == "fixed":
         out = ET.SubElement(tc, "system-out")
-        out.text = _clean(f"fixed: declared divergent but now conforms; the declaration is stale. {row.get('message') or ''}")
+        out.text = _clean("fixed: declared divergent but now conforms; the declaration is stale. "
+                          f"{row.get('message') or ''}")
     elif status != "pass":
         el = ET.SubElement(tc, "error", message=_clean(f"unknown status {status!r}: {message}"), type="unknown-status")
     return status

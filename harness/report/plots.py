@@ -231,7 +231,8 @@ def _svg(fig, alt: str) -> Markup:
     prefix = f"p{next(_counter)}-"
     ids = set(_ID.findall(text))
     if ids:
-        pattern = re.compile(r'(id="|url\(#|href="#)(' + "|".join(map(re.escape, sorted(ids, key=len, reverse=True))) + r')(?=["\)])')
+        alternatives = "|".join(map(re.escape, sorted(ids, key=len, reverse=True)))
+        pattern = re.compile(r'(id="|url\(#|href="#)(' + alternatives + r')(?=["\)])')
         text = pattern.sub(lambda m: m.group(1) + prefix + m.group(2), text)
     text = text.replace("<svg ", f'<svg class="plot" role="img" aria-label="{_attr(alt)}" ', 1)
     end = text.index(">") + 1

@@ -404,7 +404,8 @@ def _list(value, mark, html, depth):
             for i, v in enumerate(value)) + "\n" + "  " * depth + "]"
     parts = ['<ol class="v-items" start="0">']
     for i, v in enumerate(value):
-        parts.append(f'<li><span class="v-idx">[{i}]</span>{_render(v, sub if i == head else None, True, depth + 1)}</li>')
+        inner = _render(v, sub if i == head else None, True, depth + 1)
+        parts.append(f'<li><span class="v-idx">[{i}]</span>{inner}</li>')
     parts.append("</ol>")
     return "".join(parts)
 

@@ -127,7 +127,8 @@ CASES = {
         "topic": "kinks", "covers": ["S003-04"], "source": "003 §clip",
         "checks": [{"id": "grad-clip", "kind": "grad", "summary": "d sum(clip(x, 0, 1)) / dx at [0, 0.5, 1]",
                     "claim": arr([0.0, 1.0, 0.0]),
-                    "claim_note": "The document says the gradient vanishes at both bounds; every framework passes it through."}]},
+                    "claim_note": "The document says the gradient vanishes at both bounds; "
+                                  "every framework passes it through."}]},
     "relu-at-zero": {
         "title": "Derivative of relu at 0", "file": "cases/kinks.yaml", "line": 40,
         "topic": "kinks", "covers": ["S003-02"], "source": "003 §relu",
@@ -400,7 +401,8 @@ def make(label, versions, installed=("reference", "torch", "tensorflow", "jax"),
             idx = max(range(len(nest["x"])), key=lambda i: abs(traj["x"][i] - nest["x"][i]))
             add("sgd-nesterov-quadratic", "nesterov-path", b, "fail", traj, nest,
                 f"trajectory differs from the reference engine: max abs err {err:.3g} at record {idx}",
-                compared_with="reference", abs_err=round(err, 6), rel_err=round(err / max(abs(nest["x"][idx]), 1e-12), 4),
+                compared_with="reference", abs_err=round(err, 6),
+                rel_err=round(err / max(abs(nest["x"][idx]), 1e-12), 4),
                 where=[idx], repro=REPRO["tf_nesterov"] if b == "tensorflow" else None)
         else:
             add("sgd-nesterov-quadratic", "nesterov-path", b, "pass", nest, nest,
@@ -414,7 +416,8 @@ def make(label, versions, installed=("reference", "torch", "tensorflow", "jax"),
             if trace_error:
                 add("retrace-python-scalar", "trace-count", b, "error",
                     {"error": "unexpected", "type": "TypeError",
-                     "message": "Traceback (most recent call last):\n  File \"harness/backends/tensorflow.py\", line 412, "
+                     "message": "Traceback (most recent call last):\n"
+                                "  File \"harness/backends/tensorflow.py\", line 412, "
                                 "in trace\n    concrete = fn.get_concrete_function(*specs)\nTypeError: "
                                 "Could not build a TypeSpec for 1.0 with type float\x1b[0m"},
                     exp_tr, "raised TypeError: Could not build a TypeSpec for 1.0 with type float",

@@ -592,11 +592,10 @@ class TorchBackend(Backend):
                 else:
                     module.register_buffer(name, tensor)
 
-        self._inputs(program)
-        inputs = dict(program.globals())
+        self._inputs(program)  # binds the inputs; the module's state is bound per call
 
         def call(module, *args):
-            program.bind_globals({**inputs, **{n: getattr(module, n) for n in spec.state}})
+            program.bind_globals({n: getattr(module, n) for n in spec.state})
             return method(*args)
 
         class StateModule(nn.Module):

@@ -9,7 +9,6 @@ from typing import Any
 from harness.backends.base import NotApplicable
 from harness.cases import Case
 from harness.interpreter import Program
-from harness.values import ErrorValue
 
 
 @dataclass
@@ -36,19 +35,13 @@ def observe_check(case: Case, check, backend) -> Observation:
     except NotApplicable as exc:
         return Observation("n/a", reason=str(exc), duration_s=time.perf_counter() - start)
     except Exception as exc:  # a framework's exception is an observation, not a crash
-        error = ErrorValue(backend.classify(exc), type(exc).__name__, _message(exc))
-        return Observation("error", error, duration_s=time.perf_counter() - start)
+        return Observation("error", backend.error_value(exc),
+                           duration_s=time.perf_counter() - start)
 
 
 def observe_case(case: Case, backend) -> dict[str, Observation]:
     return {cid: observe_check(case, check, backend)
             for cid, check in zip(case.check_ids, case.checks)}
-
-
-def _message(exc: BaseException) -> str:
-    text = str(exc).strip()
-    # the first lines say what happened; framework tracebacks inside messages add noise
-    return "\n".join(text.splitlines()[:6])[:1500]
 
 
 def main(argv=None) -> int:

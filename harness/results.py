@@ -57,6 +57,14 @@ def case_meta(case) -> dict:
             "checks": checks}
 
 
+def _names(x) -> str:
+    if isinstance(x, str):
+        return x
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in x.items()) + "}"
+    return "[" + ", ".join(x) + "]"
+
+
 def summary(check) -> str:
     kind = check.kind
     if kind == "value":
@@ -64,9 +72,9 @@ def summary(check) -> str:
     if kind == "grad":
         order = {1: "", 2: "second ", 3: "third "}.get(check.order, f"order-{check.order} ")
         weights = " weighted" if check.weights is not None else ""
-        return f"{order}d {check.grad} / d {check.wrt}{weights}"
+        return f"{order}d {_names(check.grad)} / d {_names(check.wrt)}{weights}"
     if kind in ("jvp", "jacobian"):
-        return f"{kind} of {getattr(check, kind)} w.r.t. {check.wrt} ({check.mode} mode)"
+        return f"{kind} of {getattr(check, kind)} w.r.t. {_names(check.wrt)} ({check.mode} mode)"
     if kind == "backward_twice":
         return f"backward of {check.backward_twice} twice (retain_graph={check.retain_graph})"
     if kind == "attributes":

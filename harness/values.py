@@ -20,6 +20,12 @@ class ErrorValue:
         return {"error": self.category, "type": self.type, "message": self.message[:2000]}
 
 
+def first_lines(text: str, lines: int = 6, limit: int = 1500) -> str:
+    """The first lines of an exception's message: they say what happened; framework
+    tracebacks inside messages add noise."""
+    return "\n".join(str(text).strip().splitlines()[:lines])[:limit]
+
+
 def encode(value):
     """A value as JSON-safe data that ``decode`` turns back into the same value."""
     if value is None or isinstance(value, (bool, str)):

@@ -117,7 +117,8 @@ neg = defop("neg", np.negative, saves=False, vjp=lambda g, z, x: -g, jvp=lambda 
 # derivative of x**2 at 0 would be 0 * 0**-1 = nan.
 # d/dy x**y = z*log(x); where x == 0 we take log(1): 0**y is flat in y for y > 0.
 def _dpow(x, y):
-    return where(y == 0, 0.0, y * x ** (y - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # the masked branch may be inf
+        return where(y == 0, 0.0, y * x ** (y - 1))
 
 
 pow = defop("pow", np.power,

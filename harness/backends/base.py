@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from harness.values import ErrorValue, encode, first_lines
+
 
 class NotApplicable(Exception):
     """The backend has no notion of what the check asks (reported as ``n/a``)."""
@@ -127,6 +129,22 @@ class Backend:
             if re.search(pattern, text, re.S):
                 return category
         return "raised"
+
+    def error_value(self, exc: BaseException) -> ErrorValue:
+        """An exception as an observation: its category, type and first lines."""
+        return ErrorValue(self.classify(exc), type(exc).__name__, first_lines(exc))
+
+    # ---- shared by the trace check of every backend --------------------------------
+
+    def trace_observation(self, program, outputs: list, traced: list[bool],
+                          appended: list[str]) -> dict:
+        """What a trace check observes: each call's output (read now, as NumPy: a returned
+        Variable changes on later calls) or its error, whether it traced, the effects, and
+        how many distinct outputs the calls gave."""
+        observed = [program.observe(o) for o in outputs]
+        distinct = {repr(encode(o)) for o in observed if not isinstance(o, ErrorValue)}
+        return {"outputs": observed, "traced": list(traced), "log": list(program.log),
+                "appended": list(appended), "distinct": len(distinct)}
 
     # ---- repro scripts -------------------------------------------------------------
 

@@ -342,13 +342,12 @@ class JaxBackend(Backend):
             except NotApplicable:
                 raise
             except Exception as exc:
-                out = ErrorValue(self.classify(exc), type(exc).__name__, _message(exc))
+                out = self.error_value(exc)
             outputs.append(out)
             traced.append(traces[0] > before)
         kinds = ["symbolic" if isinstance(v, jax.core.Tracer) else "concrete"
                  for v in program.appended]
-        return {"outputs": outputs, "traced": traced, "log": list(program.log),
-                "appended": kinds, "distinct": _distinct(outputs, self.to_numpy)}
+        return self.trace_observation(program, outputs, traced, kinds)
 
     # ---- loops ---------------------------------------------------------------------
 
@@ -517,26 +516,6 @@ def _fused(update, observe, params, state, env, starts, steps):
 
 def _tensor_arg(arg) -> bool:
     return isinstance(arg, dict) and "tensor" in arg
-
-
-def _message(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return "\n".join(text.splitlines()[:6])[:1500]
-
-
-def _distinct(outputs, to_numpy) -> int:
-    seen = set()
-    for out in outputs:
-        if isinstance(out, ErrorValue):
-            continue
-        try:
-            a = to_numpy(out)
-            key = (a.dtype.str, a.shape, a.tobytes()) if isinstance(a, np.ndarray) \
-                else repr(a)
-        except Exception:
-            key = repr(out)
-        seen.add(key)
-    return len(seen)
 
 
 def _like(value, carry):

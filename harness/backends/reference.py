@@ -16,7 +16,6 @@ import numpy as np
 
 import reference_engine as E
 from harness.backends.base import Backend
-from harness.values import ErrorValue
 
 _NAMES = {"clip": "clamp", "mse": "mse_loss", "max": "amax"}
 
@@ -396,15 +395,14 @@ class ReferenceBackend(Backend):
             try:  # read the value now: a returned Variable changes on later calls
                 outputs.append(self._copy(call(*[self._arg(a) for a in args])))
             except Exception as exc:
-                outputs.append(ErrorValue(self.classify(exc), type(exc).__name__, str(exc)))
+                outputs.append(self.error_value(exc))
             traced.append(count["n"] > before)
             # the engine traces by running eagerly inside a recording graph: what the body
             # appended while a staged call traced belongs to that graph, as TF's symbolic
             # tensors do, and is not the call's concrete value
             symbolic += [check.staged and traced[-1]] * (len(program.appended) - appended)
-        observation = _trace_observation(self, outputs, traced, program)
-        observation["appended"] = ["symbolic" if s else "concrete" for s in symbolic]
-        return observation
+        return self.trace_observation(program, outputs, traced,
+                                      ["symbolic" if s else "concrete" for s in symbolic])
 
     def _arg(self, arg):
         if isinstance(arg, dict) and "tensor" in arg:
@@ -522,31 +520,6 @@ def _restructure(wrt, grads):
     if isinstance(wrt, dict):
         return dict(zip(wrt, grads))
     return grads
-
-
-def _trace_observation(backend, outputs, traced, program):
-    observed = [o if isinstance(o, ErrorValue) else backend.to_numpy(o) for o in outputs]
-    distinct = []
-    for o in observed:
-        if isinstance(o, ErrorValue):
-            continue
-        if not any(_same(o, d) for d in distinct):
-            distinct.append(o)
-    appended = ["symbolic" if _symbolic(v) else "concrete" for v in program.appended]
-    return {"outputs": observed, "traced": traced, "log": list(program.log),
-            "appended": appended, "distinct": len(distinct)}
-
-
-def _symbolic(value) -> bool:
-    return bool(getattr(value, "symbolic", False)) or type(value).__name__ in (
-        "Symbol", "SymbolicTensor", "Placeholder")
-
-
-def _same(a, b) -> bool:
-    try:
-        return np.array_equal(np.asarray(a), np.asarray(b))
-    except Exception:
-        return a == b
 
 
 BACKEND = ReferenceBackend

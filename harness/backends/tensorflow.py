@@ -20,7 +20,7 @@ import tensorflow.experimental.numpy as tnp
 
 from harness import expressions as ex
 from harness.backends.base import Backend, NotApplicable
-from harness.values import ErrorValue, encode
+from harness.values import ErrorValue
 
 
 # ---- ops ----------------------------------------------------------------------------------
@@ -587,15 +587,12 @@ class TensorFlowBackend(Backend):
             except NotApplicable:
                 raise
             except Exception as exc:  # noqa: BLE001 - a call's error is its output
-                result = ErrorValue(self.classify(exc), type(exc).__name__,
-                                    "\n".join(str(exc).strip().splitlines()[:6])[:1500])
+                result = self.error_value(exc)
             outputs.append(result)
             traced.append(count[0] > before)
         appended = ["symbolic" if _is_tensor(v) and tf.is_symbolic_tensor(v) else "concrete"
                     for v in program.appended]
-        distinct = len({repr(encode(o)) for o in outputs if not isinstance(o, ErrorValue)})
-        return {"outputs": outputs, "traced": traced, "log": list(program.log),
-                "appended": appended, "distinct": distinct}
+        return self.trace_observation(program, outputs, traced, appended)
 
     # ---- graphs and loops ----------------------------------------------------------------
 

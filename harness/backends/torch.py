@@ -537,20 +537,11 @@ class TorchBackend(Backend):
             except NotApplicable:
                 raise
             except Exception as exc:  # a call that raised is an observation of that call
-                out = ErrorValue(self.classify(exc), type(exc).__name__, str(exc)[:1500])
+                out = self.error_value(exc)
             outputs.append(out)
             traced.append(True)  # eager: Python runs on every call
-        keys = {self._key(o) for o in outputs}
-        return {"outputs": outputs, "traced": traced, "log": list(program.log),
-                "appended": ["concrete" for _ in program.appended], "distinct": len(keys)}
-
-    def _key(self, value):
-        if isinstance(value, ErrorValue):
-            return ("error", value.category)
-        if isinstance(value, torch.Tensor):
-            a = self.to_numpy(value)
-            return (str(a.dtype), a.shape, a.tobytes())
-        return repr(value)
+        return self.trace_observation(program, outputs, traced,
+                                      ["concrete"] * len(program.appended))
 
     @_no_strings
     def while_loop(self, program, check):

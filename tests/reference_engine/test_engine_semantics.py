@@ -255,3 +255,13 @@ def test_autograd_backward_functional_spelling():
     b = re.tensor([1.0, 2.0], requires_grad=True)
     (b ** 2).backward(gradient=re.tensor([1.0, 1.0]))
     assert a.grad.tolist() == b.grad.tolist() == [2.0, 4.0]
+
+
+def test_pow_masks_a_zero_exponent_so_high_orders_stay_finite_at_zero():
+    # d/dx x**y = y * x**(y-1) is taken as 0 where y == 0, as PyTorch does; without the
+    # mask the third derivative of x**2 at 0 is 0 * 0**-1 = nan (TensorFlow's is).
+    x = re.tensor(0.0, requires_grad=True)
+    (g1,) = re.autograd.grad([x ** 2], [x], create_graph=True)
+    (g2,) = re.autograd.grad([g1], [x], create_graph=True)
+    (g3,) = re.autograd.grad([g2], [x])
+    assert (g1.item(), g2.item(), g3.item()) == (0.0, 2.0, 0.0)

@@ -204,3 +204,46 @@ def test_version_matrix(page, reports):
     assert in_viewport(page.locator("#check--relu-at-zero--grad-relu"))
     page.goto(reports["matrix"])
     page.screenshot(path=str(SHOTS / "version-matrix.png"))
+
+
+@pytest.fixture(scope="module")
+def real_report(tmp_path_factory):
+    """A report of a real run: real cases on the reference engine and PyTorch."""
+    from harness.backends import installed
+    from harness.cli import main
+
+    if not installed("torch")[0]:
+        pytest.skip("torch is not installed: the real run compares it with the reference")
+    out = tmp_path_factory.mktemp("real")
+    code = main(["run", str(ROOT / "cases" / "custom_functions.yaml"),
+                 str(ROOT / "cases" / "tapes_and_watching.yaml"), "--frameworks", "reference,torch",
+                 "--json", str(out / "results.json"), "--html", str(out / "report.html"),
+                 "--log-dir", str(out / "logs")])
+    assert code == 0  # divergences are declared, nothing fails
+    return (out / "report.html").as_uri()
+
+
+def test_a_real_run_shows_a_declared_divergence_with_its_repro(page, real_report):
+    page.goto(real_report)
+    row = page.locator("tr.case-row[data-id='what-a-tape-watches']")
+    cell = row.locator("td[data-col='1'] a.cell")                     # torch
+    assert "divergence" in cell.get_attribute("class")
+    cell.click()
+    section = page.locator("#case--what-a-tape-watches")
+    assert section.get_attribute("open") is not None
+    text = section.inner_text()
+    assert "PyTorch has no tape" in text                              # the declared reason
+    assert "pytorch.org/docs" in section.locator("a[href^='https://pytorch.org']").first.get_attribute("href")
+    assert "import torch" in section.locator("pre").filter(has_text="import torch").first.inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "real-run-divergence.png"))
+
+
+def test_a_real_run_filters_by_verdict(page, real_report):
+    page.goto(real_report)
+    for status in ("pass", "n/a", "skipped", "fail", "error", "fixed"):
+        box = page.locator(f"#filters input[name=status][value='{status}']")
+        if box.count():
+            box.uncheck()
+    shown = set(visible_cases(page))
+    assert shown == {"what-a-tape-watches", "watch-accessed-variables-off"}

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
     TimeElapsedColumn
 from rich.table import Table
@@ -36,7 +37,8 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (FileNotFoundError, CaseError) as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False,
+                                   soft_wrap=True)
         return 2
 
 
@@ -113,7 +115,8 @@ def select(cases, keyword: str | None):
 
 def _report_errors(console: Console, errors) -> None:
     for err in errors:
-        console.print(f"[red]invalid case[/red] {err}", highlight=False, soft_wrap=True)
+        console.print(f"[red]invalid case[/red] {escape(str(err))}", highlight=False,
+                      soft_wrap=True)
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -154,8 +157,8 @@ def cmd_frameworks(args) -> int:
                 version, caps = cls.version(), ", ".join(capabilities(cls))
             except Exception as exc:  # a broken install is reported, not raised
                 ok, why = False, f"{type(exc).__name__}: {exc}"
-        table.add_row(name, "yes" if ok else f"no: {why}", version, ", ".join(fw.columns()),
-                      caps)
+        table.add_row(name, "yes" if ok else f"no: {why}", version,
+                      escape(", ".join(fw.columns())), caps)
     Console().print(table)
     return 0
 
@@ -181,7 +184,7 @@ def cmd_run(args) -> int:
 
         def started(versions, skipped):
             for name, why in skipped.items():
-                console.print(f"[dim]skipped {name}: {why}[/dim]", highlight=False)
+                console.print(f"[dim]skipped {name}: {escape(why)}[/dim]", highlight=False)
             progress.update(task, description="running")
 
         def case_done(case, rows):
@@ -189,9 +192,9 @@ def cmd_run(args) -> int:
             progress.update(task, advance=1, description=case.id[:40])
             for r in rows:
                 if r["status"] in ("fail", "error"):
-                    console.print(f"[{STYLE[r['status']]}]{r['status']:>5}[/] "
-                                  f"{r['case']}::{r['check']}[{r['backend']}] {r['message']}",
-                                  highlight=False, markup=True, soft_wrap=True)
+                    where = escape(f"{r['case']}::{r['check']}[{r['backend']}]")
+                    console.print(f"[{STYLE[r['status']]}]{r['status']:>5}[/] {where} "
+                                  f"{escape(r['message'])}", highlight=False, soft_wrap=True)
 
         rows = run_cases(cases, options, writer, RunEvents(started=started,
                                                             case_done=case_done))
@@ -228,7 +231,8 @@ def _summary(console, rows, doc, args) -> None:
         table.add_column(s, justify="right", style=STYLE[s])
     for backend, c in by_backend.items():
         version = doc["environment"]["frameworks"].get(backend.split("[")[0], "")
-        table.add_row(f"{backend} {version}", *[str(c[s]) if c[s] else "" for s in STATUSES])
+        table.add_row(escape(f"{backend} {version}"),
+                      *[str(c[s]) if c[s] else "" for s in STATUSES])
     table.add_row("total", *[str(total[s]) if total[s] else "" for s in STATUSES],
                   style="bold")
     console.print(table)

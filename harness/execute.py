@@ -23,6 +23,8 @@ class Observation:
 
 
 def observe_check(case: Case, check, backend) -> Observation:
+    if check.kind in backend.ABSENT:
+        return Observation("n/a", reason=backend.ABSENT[check.kind])
     program = Program(case, backend)
     start = time.perf_counter()
     try:

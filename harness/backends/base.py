@@ -11,8 +11,9 @@ with:
 - one method per check kind it supports (``value``, ``grad``, ...). Each receives the
   ``Program`` (the shared interpreter bound to this backend) and the check model, and returns
   the observation as native values, lists and dicts (the harness converts them to NumPy).
-  A check kind a framework has no notion of raises ``NotApplicable`` with the reason: it is
-  reported as ``n/a``, never as a failure.
+  A check kind a framework has no notion of goes in ``ABSENT`` with the reason (or, where it
+  depends on the check, the method raises ``NotApplicable``): it is reported as ``n/a``,
+  never as a failure.
 
 The framework is imported inside the backend module only, and only by the worker process
 that runs it. Shared logic (interpretation, comparison, verdicts) never lives here.
@@ -50,6 +51,7 @@ class Backend:
     OPS: dict[str, Callable] = {}
     LACKS: dict[str, str] = {}
     ERRORS: list[tuple[str, str]] = []
+    ABSENT: dict[str, str] = {}  # check kinds the framework has no notion of, and why
 
     def __init__(self, mode: str | None = None):
         self.mode = mode or self.modes[0]
@@ -154,6 +156,8 @@ class Backend:
 
 
 def capabilities(backend_cls) -> list[str]:
-    """The check kinds a backend class implements (overrides of the base methods)."""
+    """The check kinds a backend class implements (overrides of the base methods that its
+    ``ABSENT`` table does not rule out)."""
     from harness.cases import CHECK_TYPES
-    return [k for k in CHECK_TYPES if getattr(backend_cls, k) is not getattr(Backend, k)]
+    return [k for k in CHECK_TYPES if k not in backend_cls.ABSENT
+            and getattr(backend_cls, k) is not getattr(Backend, k)]

@@ -62,6 +62,18 @@ def _is_array(x) -> bool:
 class JaxBackend(Backend):
     framework = "jax"
     modes = ("eager", "jit")
+    ABSENT = {
+        "backward_twice": "JAX keeps no graph between gradient calls: jax.vjp's pullback is a "
+                          "pure function that can be called any number of times, and nothing "
+                          "accumulates into a .grad",
+        "attributes": "JAX arrays have no is_leaf/requires_grad/grad_fn/.grad: gradients are "
+                      "function transforms, not tensor state",
+        "watched": "JAX has no gradient tape: jax.grad's argnums say what is differentiated",
+        "static_graph": "JAX has no define-then-run graphs (placeholders and sessions): "
+                        "jax.jit stages a Python function instead",
+        "checkpoint": "JAX itself has no module or checkpoint format and no variables (saving "
+                      "pytrees is left to separate libraries such as orbax)",
+    }
 
     # Infix operators are Python's own operators: on JAX arrays they are jnp's (weak typing
     # keeps float32 with a Python scalar, ``x ** 2`` is ``lax.integer_pow``); on two Python
@@ -235,27 +247,6 @@ class JaxBackend(Backend):
             return transform(f)(primal)
 
         return self._jit(full)(self._env(program))
-
-    def backward_twice(self, program, check):
-        raise NotApplicable("JAX keeps no graph between gradient calls: jax.vjp's pullback "
-                            "is a pure function that can be called any number of times, "
-                            "and nothing accumulates into a .grad")
-
-    def attributes(self, program, check):
-        raise NotApplicable("JAX arrays have no is_leaf/requires_grad/grad_fn/.grad: "
-                            "gradients are function transforms, not tensor state")
-
-    def watched(self, program, check):
-        raise NotApplicable("JAX has no gradient tape: jax.grad's argnums say what is "
-                            "differentiated")
-
-    def static_graph(self, program, check):
-        raise NotApplicable("JAX has no define-then-run graphs (placeholders and sessions): "
-                            "jax.jit stages a Python function instead")
-
-    def checkpoint(self, program, check):
-        raise NotApplicable("JAX itself has no module or checkpoint format and no variables "
-                            "(saving pytrees is left to separate libraries such as orbax)")
 
     # ---- optimizers ----------------------------------------------------------------
 

@@ -77,6 +77,16 @@ class Input(Model):
             self.track = self.kind == "variable" and self.trainable
         return self
 
+    def numpy_source(self) -> str | None:
+        """For seeded random data: the NumPy expression that makes the same array, so that
+        a repro script regenerates it instead of spelling out every number."""
+        if not self.random:
+            return None
+        call = (f"standard_normal({tuple(self.shape)})" if self.random == "normal"
+                else f"uniform(-1.0, 1.0, {tuple(self.shape)})")
+        return (f"(np.random.default_rng({self.seed}).{call} * {self.scale})"
+                f".astype('{self.dtype or 'float32'}')")
+
     def array(self):
         """The input as NumPy (host inputs stay Python values). Random data is generated here,
         once, so that every framework sees the same numbers."""

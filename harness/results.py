@@ -127,6 +127,7 @@ class ResultsWriter:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(self.doc, f, indent=1, allow_nan=False, default=str)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a results file is for sharing
         os.replace(tmp, self.path)
 
 

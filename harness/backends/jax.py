@@ -656,7 +656,10 @@ class _Repro:
             array = np.asarray(array)
             if array.dtype == object:
                 raise _NoRepro("strings")
-            out.append(f"{name} = jnp.array({array.tolist()!r}, dtype=jnp.{array.dtype})")
+            if spec.random:
+                out.append(f"{name} = jnp.asarray({spec.numpy_source()})")
+            else:
+                out.append(f"{name} = jnp.array({array.tolist()!r}, dtype=jnp.{array.dtype})")
         return out
 
     def _functions(self) -> list[str]:

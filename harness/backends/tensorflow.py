@@ -853,10 +853,7 @@ class _Repro:
                 continue
             array = spec.array()
             if spec.random:
-                gen = "standard_normal" if spec.random == "normal" else "uniform"
-                args = f"{spec.shape}" if gen == "standard_normal" else f"-1.0, 1.0, {spec.shape}"
-                literal = (f"(np.random.default_rng({spec.seed}).{gen}({args}) * {spec.scale})"
-                           f".astype({str(array.dtype)!r})")
+                literal = spec.numpy_source()
             elif array.dtype == object:
                 literal = repr(array.tolist())
             else:

@@ -833,11 +833,8 @@ class _Repro:
             grad = bool(spec.track) or name in require
             if np.asarray(array).size > 64 and spec.random:
                 self.uses_numpy = True
-                gen = "standard_normal" if spec.random == "normal" else "uniform"
-                bounds = "" if spec.random == "normal" else "-1.0, 1.0, "
-                out.append(f"{name} = torch.from_numpy((np.random.default_rng({spec.seed})"
-                           f".{gen}({bounds}{tuple(spec.shape)}) * {spec.scale})"
-                           f".astype('{array.dtype}'))" + (".requires_grad_()" if grad else ""))
+                out.append(f"{name} = torch.from_numpy({spec.numpy_source()})"
+                           + (".requires_grad_()" if grad else ""))
             else:
                 out.append(f"{name} = {_tensor_literal(array, grad)}")
         return out

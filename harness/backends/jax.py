@@ -25,6 +25,7 @@ from jax import lax
 
 from harness import expressions as ex
 from harness.backends.base import Backend, NotApplicable
+from harness.repro import SourceWriter, Untranslatable
 from harness.values import ErrorValue
 
 NO_STRINGS = "JAX has no string arrays (its dtypes are numbers and bools)"
@@ -519,8 +520,7 @@ def _like(value, carry):
 # ---- repro scripts ------------------------------------------------------------------------
 
 
-class _NoRepro(Exception):
-    pass
+_NoRepro = Untranslatable
 
 
 def _kw(kwargs, rename=None):
@@ -566,54 +566,12 @@ FORMATS: dict[str, Any] = {
 }
 
 
-def _index_src(index) -> str:
-    if isinstance(index, tuple):
-        return ", ".join(_index_src(i) for i in index) or "()"
-    if isinstance(index, slice):
-        parts = ["" if b is None else str(b) for b in (index.start, index.stop, index.step)]
-        return ":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else "")
-    if isinstance(index, ex.Name):
-        return f"int({index.id})"
-    return repr(index)
-
-
-def _src(node, getitem_index=False) -> str:
-    if isinstance(node, ex.Const):
-        if getitem_index:
-            return _index_src(node.value)
-        if isinstance(node.value, ex.Name):
-            return f"int({node.value.id})"
-        return repr(node.value)
-    if isinstance(node, ex.Name):
-        return node.id
-    if isinstance(node, ex.ListOf):
-        return "[" + ", ".join(_src(x) for x in node.items) + "]"
-    if node.fn == "getitem":
-        return f"{_src(node.args[0])}[{_src(node.args[1], getitem_index=True)}]"
-    args = [_src(a) for a in node.args]
-    kwargs = {k: _src(v) for k, v in node.kwargs}
-    if node.fn in FORMATS:
-        return FORMATS[node.fn](args, kwargs)
-    if node.fn in JaxBackend.OPS or node.fn in JaxBackend.LACKS:
-        raise _NoRepro(node.fn)
-    return f"{node.fn}({', '.join(args + [f'{k}={v}' for k, v in kwargs.items()])})"
+_WRITER = SourceWriter(FORMATS, host_int=lambda name: f"int({name})")
+_src = _WRITER.expr
 
 
 def _lines(statements, indent="    ", skip=()) -> list[str]:
-    out = []
-    for s in statements:
-        if isinstance(s, ex.Assign):
-            line = f"{s.target} = {_src(s.value)}"
-            out.append(indent + (f"# {line}  ({s.target} is an argument here)"
-                                 if s.target in skip else line))
-        elif isinstance(s, ex.Do):
-            out.append(indent + _src(s.value))
-        elif isinstance(s, ex.Loop):
-            out.append(f"{indent}for _ in range(int({_src(s.count)})):")
-            out += _lines(s.body, indent + "    ", skip) or [indent + "    pass"]
-        elif isinstance(s, ex.Return):
-            out.append(f"{indent}return {_src(s.value)}")
-    return out
+    return _WRITER.statements(statements, indent, skip)
 
 
 class _Repro:

@@ -20,6 +20,7 @@ import tensorflow.experimental.numpy as tnp
 
 from harness import expressions as ex
 from harness.backends.base import Backend, NotApplicable
+from harness.repro import SourceWriter, Untranslatable
 from harness.values import ErrorValue
 
 
@@ -716,7 +717,10 @@ class TensorFlowBackend(Backend):
     # ---- repro scripts -----------------------------------------------------------------
 
     def repro(self, case, check):
-        return _Repro(case, check, self.mode).script()
+        try:
+            return _Repro(case, check, self.mode).script()
+        except Untranslatable:
+            return None
 
 
 # ---- repro: the program in TensorFlow's own spelling ----------------------------------------
@@ -783,39 +787,19 @@ REPRO_OPS = {
 }
 
 
-def _index_text(index) -> str:
-    if isinstance(index, tuple):
-        return ", ".join(_index_text(i) for i in index) or "()"
-    if isinstance(index, slice):
-        def b(x):
-            return "" if x is None else str(x)
-        return f"{b(index.start)}:{b(index.stop)}" + (f":{index.step}" if index.step else "")
-    if isinstance(index, ex.Name):
-        return index.id
-    return repr(index)
-
-
 class _Repro:
     def __init__(self, case, check, mode):
         self.case, self.check, self.mode = case, check, mode
+        self.writer = SourceWriter(REPRO_OPS, special=self._special)
 
     # expressions and statements
     def expr(self, node) -> str:
-        if isinstance(node, ex.Const):
-            if isinstance(node.value, (tuple, slice, ex.Name)):
-                return _index_text(node.value)
-            return repr(node.value)
-        if isinstance(node, ex.Name):
-            return node.id
-        if isinstance(node, ex.ListOf):
-            return "[" + ", ".join(self.expr(x) for x in node.items) + "]"
-        args = [self.expr(a) for a in node.args]
-        kw = {k: self.expr(v) for k, v in node.kwargs}
-        if node.fn in self.case.functions:
-            return f"{node.fn}({', '.join(args)})"
+        return self.writer.expr(node)
+
+    def _special(self, node, args, kwargs):
         if node.fn == "matmul" and any(self.rank(a) < 2 for a in node.args):
             return f"tf.experimental.numpy.matmul({args[0]}, {args[1]})"  # `@` of vectors
-        return REPRO_OPS[node.fn](args, kw)
+        return None
 
     def rank(self, node) -> int:
         """The rank of an input named by ``node`` (2 where it is not an input)."""
@@ -828,21 +812,11 @@ class _Repro:
     def statements(self, statements, indent, tapes=(), watch=()) -> list[str]:
         """The statements as Python lines; an assigned name of ``watch`` is watched by each of
         ``tapes`` right after its assignment."""
-        pad = " " * indent
-        lines = []
-        for s in statements:
-            if isinstance(s, ex.Assign):
-                lines.append(f"{pad}{s.target} = {self.expr(s.value)}")
-                if s.target in watch and s.target not in self.case.inputs:
-                    lines += [f"{pad}{t}.watch({s.target})" for t in tapes]
-            elif isinstance(s, ex.Do):
-                lines.append(f"{pad}{self.expr(s.value)}")
-            elif isinstance(s, ex.Return):
-                lines.append(f"{pad}return {self.expr(s.value)}")
-            elif isinstance(s, ex.Loop):
-                lines.append(f"{pad}for _ in range({self.expr(s.count)}):")
-                lines += self.statements(s.body, indent + 4)
-        return lines
+        def after(target, pad):
+            if target in watch and target not in self.case.inputs:
+                return [f"{pad}{t}.watch({target})" for t in tapes]
+            return []
+        return self.writer.statements(statements, " " * indent, after=after)
 
     # pieces of the script
     def inputs(self) -> list[str]:

@@ -19,10 +19,13 @@ class Untranslatable(Exception):
 
 class SourceWriter:
     def __init__(self, formats: dict[str, Format], host_int: Callable[[str], str] = str,
-                 special: Callable[[ex.Call, list, dict], str | None] | None = None):
+                 special: Callable[[ex.Call, list, dict], str | None] | None = None,
+                 expr: Callable[[object], str] | None = None):
         self.formats = formats
         self.host_int = host_int  # how a host integer name reads where an int is needed
         self.special = special  # a backend's hook for spellings that depend on the operands
+        if expr is not None:  # a backend that renders expressions its own way (precedence)
+            self.expr = expr
 
     def expr(self, node) -> str:
         if isinstance(node, ex.Const):

@@ -18,6 +18,7 @@ import torch
 
 from harness import expressions as ex
 from harness.backends.base import Backend, NotApplicable
+from harness.repro import SourceWriter
 from harness.values import ErrorValue
 
 # ---- the op table ---------------------------------------------------------------------------
@@ -679,17 +680,6 @@ def _tensor_literal(array, requires_grad=False) -> str:
     return f"torch.tensor({_literal(array)}, dtype=torch.{array.dtype}{grad})"
 
 
-def _index(index) -> str:
-    if isinstance(index, tuple):
-        return ", ".join(_index(i) for i in index) if index else "()"
-    if isinstance(index, slice):
-        parts = ["" if b is None else str(b) for b in (index.start, index.stop, index.step)]
-        return ":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else "")
-    if isinstance(index, ex.Name):
-        return index.id
-    return str(index)
-
-
 class _Repro:
     def __init__(self, case, check):
         self.case, self.check = case, check
@@ -697,6 +687,7 @@ class _Repro:
         self.lines: list[str] = []
         self.uses_numpy = False
         self.uses_append = False
+        self.writer = SourceWriter({}, expr=self.expr)
 
     # ---- expressions ----
     def expr(self, node, scalar_ok=True, need=0) -> str:
@@ -704,7 +695,7 @@ class _Repro:
         (parenthesised below that; 99 for a method receiver)."""
         if isinstance(node, ex.Const):
             if isinstance(node.value, (tuple, slice, ex.Name)):
-                return _index(node.value)
+                return self.writer.index(node.value)
             if _is_number(node.value) and not scalar_ok:
                 return f"torch.tensor({_num(node.value)})"
             if not _is_number(node.value):
@@ -805,22 +796,9 @@ class _Repro:
         return None
 
     def statements(self, statements, indent="", skip=(), watch=()):
-        out = []
-        for s in statements:
-            if isinstance(s, ex.Assign):
-                if s.target not in skip:
-                    out.append(f"{indent}{s.target} = {self.expr(s.value)}")
-                if s.target in watch:
-                    out.append(f"{indent}{s.target}.requires_grad_()  # watched")
-            elif isinstance(s, ex.Do):
-                out.append(f"{indent}{self.expr(s.value)}")
-            elif isinstance(s, ex.Loop):
-                out.append(f"{indent}for _ in range({self.expr(s.count)}):")
-                out += self.statements(s.body, indent + "    ", skip, watch) or \
-                    [f"{indent}    pass"]
-            elif isinstance(s, ex.Return):
-                out.append(f"{indent}return {self.expr(s.value)}")
-        return out
+        def after(target, pad):
+            return [f"{pad}{target}.requires_grad_()  # watched"] if target in watch else []
+        return self.writer.statements(statements, indent, skip, after)
 
     # ---- pieces of the script ----
     def inputs(self, require=()):

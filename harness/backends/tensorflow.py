@@ -923,6 +923,8 @@ class _Repro:
         return lines
 
     def script(self) -> str | None:
+        if self.check.kind == "optimize":
+            return self.optimize_script()
         body = self.body()
         if body is None:
             return None
@@ -934,6 +936,49 @@ class _Repro:
                             "    v = t.numpy() if hasattr(t, 'numpy') else t",
                             "    return v.tolist() if hasattr(v, 'tolist') else v", "", "",
                             "print(tf.nest.map_structure(show, check()))", ""])
+
+    def optimize_script(self) -> str | None:
+        """The training loop: a tape and apply_gradients (or assign_sub for a manual step),
+        the step staged with tf.function in the function column."""
+        spec = self.check.optimize
+        o = spec.optimizer
+        if o.style == "minimize":
+            return None
+        if o.name == "sgd":
+            make = (f"tf.keras.optimizers.SGD(learning_rate={o.lr}, momentum={o.momentum}, "
+                    f"nesterov={o.nesterov}"
+                    + (f", weight_decay={o.weight_decay})" if o.weight_decay else ")"))
+        elif o.name == "adam":
+            make = (f"tf.keras.optimizers.Adam(learning_rate={o.lr}, beta_1={o.betas[0]}, "
+                    f"beta_2={o.betas[1]}" + (f", epsilon={o.eps})" if o.eps is not None
+                                              else ")"))
+        else:
+            make = None
+        head = ["import numpy as np", "import tensorflow as tf", ""] + self.inputs()
+        for p in spec.params:  # a parameter must be a Variable to be updated
+            if self.case.inputs[p].kind != "variable":
+                head.append(f"{p} = tf.Variable({p})")
+        head += [""] + self.functions()
+        head += [f"params = [{', '.join(spec.params)}]"]
+        head += [f"optimizer = {make}"] if make else []
+        update = (["    optimizer.apply_gradients(zip(grads, params))"] if make else
+                  ["    for p, g in zip(params, grads):", f"        p.assign_sub({o.lr} * g)"])
+        small = sum(np.size(self.case.inputs[p].array()) for p in spec.params) <= 10
+        shown = "[p.numpy().tolist() for p in params]" if small else "None"
+        deco = ["@tf.function"] if self.mode == "function" else []
+        return "\n".join(
+            head + ["", ""] + deco + ["def train_step(step):",
+                                      "    with tf.GradientTape() as tape:"]
+            + self.statements(self.case.program, 8)
+            + [f"    grads = tape.gradient({spec.loss}, params)"] + update
+            + [f"    return {spec.loss}", "", "",
+               "# as the harness records: the parameters before each step, and their loss",
+               f"for step in range({spec.steps}):",
+               f"    before = {shown}",
+               "    loss = train_step(step)",
+               f"    if step % {spec.record_every} == 0:",
+               "        print(step, before, float(loss))",
+               f"print('final', {shown})", ""])
 
 
 BACKEND = TensorFlowBackend

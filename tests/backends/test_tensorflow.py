@@ -538,3 +538,32 @@ def test_watching_an_intermediate(tmp_path, mode):  # S000-22: tape.watch(tf.cas
     """, mode)
     close(ok(obs["watched"])[0], -2.0)
     assert ok(obs["unwatched"]) == [None]
+
+
+SGD_QUADRATIC = """
+cases:
+  - id: sgd-repro
+    title: t
+    inputs:
+      x: {value: 0.0, kind: variable}
+    program: |
+      y = (x - 1.0) ** 2
+    checks:
+      - id: sgd
+        optimize:
+          loss: y
+          params: [x]
+          optimizer: {name: sgd, lr: 0.25}
+          steps: 2
+"""
+
+
+def test_the_repro_of_an_optimizer_loop_prints_the_recorded_trajectory(tmp_path):
+    case = load(tmp_path, SGD_QUADRATIC)
+    script = TensorFlowBackend("function").repro(case, case.check("sgd"))
+    assert "@tf.function" in script and "optimizer.apply_gradients" in script
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert done.returncode == 0, done.stderr
+    # x -= 0.25 * 2 (x - 1): 0 -> 0.5 -> 0.75; each line is the params before the step
+    assert done.stdout.strip().splitlines() == ["0 [0.0] 1.0", "1 [0.5] 0.25", "final [0.75]"]

@@ -72,3 +72,22 @@ def test_unknown_framework_is_a_usage_error(write_case):
 def test_missing_path_is_invalid_input(tmp_path, capsys):
     assert main(["run", str(tmp_path / "nowhere.yaml")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_report_and_merge_commands(write_case, tmp_path):
+    import xml.etree.ElementTree as ET
+    good = write_case(GOOD, "good.yaml")
+    runs = tmp_path / "runs"
+    for label in ("one", "two"):
+        assert main(["run", str(good), "--frameworks", "reference", "--label", label,
+                     "--json", str(runs / f"{label}.json")]) == 0
+    html, junit = tmp_path / "r.html", tmp_path / "r.xml"
+    assert main(["report", str(runs / "one.json"), "--html", str(html), "--junit",
+                 str(junit)]) == 0
+    assert "square" in html.read_text() and "<script" in html.read_text()
+    cases = ET.parse(junit).getroot().iter("testcase")
+    assert [c.get("name") for c in cases] == ["grad-y[reference]"]
+    matrix = tmp_path / "matrix.html"
+    assert main(["merge", str(runs), "--html", str(matrix)]) == 0  # a directory of runs
+    assert "square" in matrix.read_text()
+    assert main(["report", str(tmp_path / "missing.json"), "--html", str(html)]) == 2

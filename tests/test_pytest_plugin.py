@@ -52,3 +52,14 @@ def test_na_is_a_skip_with_the_reason(pytester):
     result = pytester.runpytest("--frameworks", "reference,jax", "-rs", "-k", "no-leaves",
                                 "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*SKIPPED*n/a*"])
+
+
+def test_the_plugin_writes_the_results_document(pytester):
+    import json
+    pytester.makefile(".yaml", cases=CASE)
+    out = pytester.path / "results.json"
+    pytester.runpytest("--frameworks", "reference", "--conformance-json", str(out),
+                       "-p", "no:cacheprovider")
+    doc = json.loads(out.read_text())
+    assert doc["run"]["complete"] and doc["schema_version"] == 1
+    assert {r["status"] for r in doc["rows"]} == {"pass", "fail", "divergence", "n/a"}

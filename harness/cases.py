@@ -311,11 +311,6 @@ class OptimizeCheck(CheckBase):
     optimize: OptimizeSpec
 
 
-class Arg(Model):
-    tensor: Any = None
-    dtype: Optional[Literal[DTYPES]] = None
-
-
 class TraceCheck(CheckBase):
     """A function of the case traced (tf.function, jax.jit, the reference tracer) and called
     with ``calls``; each argument is ``{tensor: value, dtype}`` or a plain Python value.
@@ -607,11 +602,14 @@ def _validate_names(case: Case, model: CaseModel, where: _Where) -> None:
     placeholders = {name for c in case.checks if c.kind == "static_graph"
                     for name in c.static_graph.placeholders}
     defined = set(case.inputs) | set(ex.assigned(case.program)) | {"step"} | placeholders
-    for fn, ln in ex.calls_used(case.program):
-        if fn not in known_fns:
-            raise CaseError(case.file, where.block("program", ln), "program",
-                            f"unknown op {fn!r}; the vocabulary has: "
+    for call in ex.calls_used(case.program):
+        if call.fn not in known_fns:
+            raise CaseError(case.file, where.block("program", call.line), "program",
+                            f"unknown op {call.fn!r}; the vocabulary has: "
                             + ", ".join(sorted(OPS)))
+        problem = _signature_problem(case, call)
+        if problem:
+            raise CaseError(case.file, where.block("program", call.line), "program", problem)
     for stmt in case.program:
         missing = ex.names_used(stmt) - defined
         if missing:
@@ -644,12 +642,49 @@ def _validate_names(case: Case, model: CaseModel, where: _Where) -> None:
 
 
 def _known(case, node, scope, fns, line, field):
-    for fn, _ in ex.calls_used(node):
-        if fn not in fns:
-            raise CaseError(case.file, line, field, f"unknown op {fn!r}")
+    for call in ex.calls_used(node):
+        if call.fn not in fns:
+            raise CaseError(case.file, line, field, f"unknown op {call.fn!r}")
+        problem = _signature_problem(case, call)
+        if problem:
+            raise CaseError(case.file, line, field, problem)
     missing = ex.names_used(node) - scope
     if missing:
         raise CaseError(case.file, line, field, f"unknown name {sorted(missing)[0]!r}")
+
+
+def _signature_problem(case, call) -> str | None:
+    """A call that does not fit its op's arity and attributes (or its function's arguments):
+    found here rather than as a TypeError inside one framework."""
+    if call.fn in case.functions:
+        want = len(case.functions[call.fn].args)
+        if len(call.args) != want or call.kwargs:
+            return f"{call.fn}() takes {want} positional argument(s)"
+        return None
+    op = OPS.get(call.fn)
+    if op is None:
+        return None
+    want = 1 if op.arity == -1 else op.arity
+    if len(call.args) != want:
+        what = "a list of tensors" if op.arity == -1 else f"{want} tensor argument(s)"
+        extra = (f", then keyword attributes: {', '.join(op.attributes)}" if op.attributes
+                 else "")
+        return f"{call.fn}() takes {what}{extra}; got {len(call.args)} positional"
+    unknown = [k for k, _ in call.kwargs if k not in op.attributes]
+    if unknown:
+        return (f"{call.fn}() has no attribute {unknown[0]!r}"
+                + (f"; it has {', '.join(op.attributes)}" if op.attributes else ""))
+    return None
+
+
+def _error_categories(value) -> list[str]:
+    if isinstance(value, dict):
+        if set(value) == {"error"}:
+            return [value["error"]]
+        return [c for v in value.values() for c in _error_categories(v)]
+    if isinstance(value, list):
+        return [c for v in value for c in _error_categories(v)]
+    return []
 
 
 def _validate_check(case, check, i, defined, fns, where):
@@ -661,6 +696,16 @@ def _validate_check(case, check, i, defined, fns, where):
         for n in names:
             if n not in defined:
                 fail(field, f"unknown input or name {n!r}")
+
+    from harness.backends.base import ERROR_CATEGORIES
+    known = set(ERROR_CATEGORIES) | {"raised", "crashed"}
+    decls = [d for ds in check.diverges.values() for d in (ds if isinstance(ds, list) else [ds])]
+    for where_, value in [("expect", check.expect), ("claim", check.claim)] + [
+            ("diverges", d.expect) for d in decls]:
+        for category in _error_categories(value):
+            if category not in known:
+                fail(where_, f"unknown error category {category!r}; the categories are: "
+                     + ", ".join(sorted(known)))
 
     kind = check.kind
     if kind == "value":

@@ -227,13 +227,12 @@ def names_used(node) -> set[str]:
     return set()
 
 
-def calls_used(node) -> list[tuple[str, int]]:
-    """Every call (name, line) in a node or statement list."""
+def calls_used(node) -> list[Call]:
+    """Every call in a node or statement list."""
     if isinstance(node, (tuple, list)):
         return [c for n in node for c in calls_used(n)]
     if isinstance(node, Call):
-        return [(node.fn, node.line)] + calls_used(node.args) + calls_used(
-            tuple(v for _, v in node.kwargs))
+        return [node] + calls_used(node.args) + calls_used(tuple(v for _, v in node.kwargs))
     if isinstance(node, ListOf):
         return calls_used(node.items)
     if isinstance(node, (Assign, Do, Return)):

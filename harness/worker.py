@@ -83,7 +83,6 @@ class WorkerHandle:
         self.conn = None
         self.version = None
         self.unavailable = None
-        self.restarts = 0
 
     def start(self) -> None:
         parent, child = self.context.Pipe()
@@ -109,7 +108,6 @@ class WorkerHandle:
         try:
             message = self._receive(timeout, f"running {case_id}")
         except WorkerDied:
-            self.restarts += 1
             self.stop()
             raise
         if message[0] == "failed":

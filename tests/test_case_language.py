@@ -129,3 +129,23 @@ def test_python_floats_default_to_float32_and_strings_to_bytes():
     assert to_array(1.5).dtype == "float32"
     assert to_array(2).dtype == "int32"
     assert to_array("hello").item() == b"hello"
+
+
+def test_an_op_with_the_wrong_number_of_arguments_is_caught_before_running(write_case):
+    err = _error(write_case, GOOD.replace("y2 = 2 * x", "y2 = maximum(x)"))
+    assert err.line == 9 and "maximum() takes 2 tensor argument(s)" in err.message
+
+
+def test_an_unknown_attribute_names_the_ones_the_op_has(write_case):
+    err = _error(write_case, GOOD.replace("y2 = 2 * x", "y2 = sum(x, dim=0)"))
+    assert "sum() has no attribute 'dim'; it has axis, keepdims" in err.message
+
+
+def test_attributes_are_keywords(write_case):
+    err = _error(write_case, GOOD.replace("y2 = 2 * x", "y2 = clip(x, 0.0, 1.0)"))
+    assert "clip() takes 1 tensor argument(s), then keyword attributes: min, max" in err.message
+
+
+def test_an_unknown_error_category_is_a_typo(write_case):
+    err = _error(write_case, GOOD.replace("expect: [4.0]", "expect: {error: graph_free}"))
+    assert err.field == "checks[0].expect" and "unknown error category 'graph_free'" in err.message

@@ -594,13 +594,13 @@ class _Repro:
         return "\n".join(head + body) + "\n"
 
     def _inputs(self) -> list[str]:
-        used = {fn for fn, _ in ex.calls_used(self.case.program)}
+        used = {c.fn for c in ex.calls_used(self.case.program)}
         for fn in self.case.functions.values():
             texts = [fn.forward] if fn.forward else []
-            used |= {c for t in texts + fn.backwards for c, _ in
-                     ex.calls_used(ex.parse_expression(t))}
+            used |= {c.fn for t in texts + fn.backwards
+                     for c in ex.calls_used(ex.parse_expression(t))}
             if fn.body:
-                used |= {c for c, _ in ex.calls_used(ex.parse_program(fn.body))}
+                used |= {c.fn for c in ex.calls_used(ex.parse_program(fn.body))}
         out = []
         if "host_random_normal" in used:
             out.append("host_rng = np.random.default_rng(0)")

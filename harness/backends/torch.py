@@ -215,10 +215,6 @@ STAGED_NA = ("PyTorch runs eagerly: no tracer with tf.function's retracing seman
              "(torch.compile guards differ)")
 
 
-class _Strings(NotApplicable):
-    pass
-
-
 def _no_strings(method):
     """A check touching a string input is n/a (PyTorch has no string tensors)."""
     @functools.wraps(method)

@@ -46,7 +46,8 @@ def case_meta(case) -> dict:
         if check.kind == "optimize":  # what a plot needs: the objective and the x axis
             o = check.optimize
             entry.update(loss=o.loss, params=o.params, steps=o.steps,
-                         record_every=o.record_every, optimizer=o.optimizer.model_dump())
+                         record_every=o.record_every, optimizer=o.optimizer.model_dump(),
+                         fast_path=o.fast_path)
         if check.plot:
             entry["plot"] = check.plot
         if check.note:
@@ -81,7 +82,8 @@ def summary(check) -> str:
         return f"{', '.join(check.fields)} of {', '.join(check.attributes)}"
     if kind == "optimize":
         o = check.optimize
-        return f"{o.optimizer.name} lr={o.optimizer.lr} on {o.loss}, {o.steps} steps"
+        fast = "; compiled in the eager columns too (fast_path)" if o.fast_path else ""
+        return f"{o.optimizer.name} lr={o.optimizer.lr} on {o.loss}, {o.steps} steps{fast}"
     if kind == "trace":
         return f"trace {check.trace} over {len(check.calls)} calls"
     return kind.replace("_", " ")

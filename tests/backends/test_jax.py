@@ -3,7 +3,6 @@ and ``jax[jit]``), with the values the seed documents and JAX itself give."""
 
 import subprocess
 import sys
-import textwrap
 import time
 
 import numpy as np
@@ -13,32 +12,19 @@ pytest.importorskip("jax")
 pytest.importorskip("optax")
 
 from harness.backends.jax import JaxBackend  # noqa: E402
-from harness.cases import load_file  # noqa: E402
+from backend_testing import close, load_cases, ok  # noqa: E402
 from harness.execute import observe_case  # noqa: E402
 
 MODES = ["eager", "jit"]
 
 
 def load(tmp_path, text):
-    path = tmp_path / "case.yaml"
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    loaded = load_file(path)
-    assert not loaded.errors, loaded.errors
-    return loaded.cases
+    return load_cases(tmp_path, text)
 
 
 def observe(tmp_path, text, mode):
     """{check id: Observation} for the (first) case of ``text``."""
     return observe_case(load(tmp_path, text)[0], JaxBackend(mode))
-
-
-def ok(obs):
-    assert obs.status == "ok", (obs.status, obs.reason, obs.value)
-    return obs.value
-
-
-def close(got, want):
-    np.testing.assert_allclose(np.asarray(got, dtype="float64"), want, rtol=1e-5, atol=1e-6)
 
 
 CUSTOM_RELU = """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 pytest.importorskip("tensorflow")
 
 from harness.backends.tensorflow import TensorFlowBackend  # noqa: E402
-from harness.cases import load_file  # noqa: E402
+from backend_testing import close, load_cases, ok  # noqa: E402
 from harness.execute import observe_case  # noqa: E402
 from harness.values import ErrorValue  # noqa: E402
 from harness.vocabulary import OPS  # noqa: E402
@@ -23,27 +22,14 @@ MODES = ["eager", "function"]
 
 
 def load(tmp_path, text):
-    path = tmp_path / "case.yaml"
-    path.write_text(textwrap.dedent(text))
-    loaded = load_file(path)
-    assert not loaded.errors, loaded.errors
-    assert len(loaded.cases) == 1
-    return loaded.cases[0]
+    cases = load_cases(tmp_path, text)
+    assert len(cases) == 1
+    return cases[0]
 
 
 def run(tmp_path, text, mode):
     case = load(tmp_path, text)
     return observe_case(case, TensorFlowBackend(mode))
-
-
-def ok(obs):
-    assert obs.status == "ok", (obs.status, obs.reason, obs.value)
-    return obs.value
-
-
-def close(a, b, rtol=1e-5, atol=1e-6):
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
-                               rtol=rtol, atol=atol)
 
 
 CUSTOM_RELU = """

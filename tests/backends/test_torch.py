@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -13,38 +12,19 @@ torch = pytest.importorskip("torch")
 
 from harness.backends.base import NotApplicable  # noqa: E402
 from harness.backends.torch import BACKEND, TorchBackend  # noqa: E402
-from harness.cases import load_file  # noqa: E402
+from backend_testing import close, error, load_cases, ok  # noqa: E402
 from harness.execute import observe_case  # noqa: E402
 from harness.values import ErrorValue  # noqa: E402
 from harness.vocabulary import OPS  # noqa: E402
 
 
 def load(tmp_path, text):
-    path = tmp_path / "case.yaml"
-    path.write_text(textwrap.dedent(text))
-    loaded = load_file(path)
-    assert not loaded.errors, loaded.errors
-    return loaded.cases
+    return load_cases(tmp_path, text)
 
 
 def observe(tmp_path, text):
     """{check id: Observation} of the first case."""
     return observe_case(load(tmp_path, text)[0], TorchBackend())
-
-
-def ok(obs):
-    assert obs.status == "ok", (obs.status, obs.reason, obs.value)
-    return obs.value
-
-
-def error(obs):
-    assert obs.status == "error", (obs.status, obs.value)
-    assert isinstance(obs.value, ErrorValue)
-    return obs.value.category
-
-
-def close(a, b, **kw):
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), **kw)
 
 
 CUSTOM_RELU = """

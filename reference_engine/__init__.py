@@ -6,7 +6,7 @@ machinery (engine.py) and one op registry (ops.py).
 """
 import numpy as _np
 
-from . import autograd, optim
+from . import autograd, linalg, nn, optim
 from .autograd import Function, enable_grad, no_grad, set_grad_enabled
 from .forward import jacfwd, jvp
 from .graph import Graph, Session, placeholder, print_, while_loop
@@ -14,12 +14,22 @@ from .module import Module
 from .ops import (abs, add, amax, amin, broadcast_to, cast, clamp, clip, clone, concat, cos, detach, div, eq, exp,
                   ge, getitem, gt, le, log, log_softmax, lt, manual_seed, matmul, maximum, mean, minimum, mse_loss,
                   mul, ne, neg, one_hot, ones_like, pow, random_normal, relu, reshape, sigmoid, sign, sin, softmax,
-                  softplus, sqrt, square, stack, string_join, sub, sum, sum_to, tanh, transpose, where, zeros_like)
+                  softplus, sqrt, square, stack, string_join, sub, sum, sum_to, tanh, transpose, where, zeros_like,
+                  conj, real, imag)
+from .math_ops import (log1p, expm1, rsqrt, reciprocal, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, erf,
+                       erfc, lgamma, digamma, polygamma, floor, ceil, round, trunc, atan2, remainder, fmod, xlogy,
+                       squared_difference, min, max, prod, std, var, logsumexp, cumsum, cumprod, argmax, argmin)
+from .array_ops import (squeeze, expand_dims, tile, flip, pad, gather, take_along_axis, argsort, sort, topk, einsum)
+from .linalg import (det, slogdet, inv, solve, cholesky, eigh, eigvalsh, svd, svdvals, norm, vector_norm)
+from .nn import (relu6, leaky_relu, elu, selu, gelu, silu, softsign, log_sigmoid, conv1d, conv2d, conv_transpose2d,
+                 max_pool2d, avg_pool2d, batch_norm, batch_norm_stats, layer_norm, embedding, lstm_cell, gru_cell,
+                 dropout, cross_entropy, binary_cross_entropy_with_logits, huber, kl_div)
 from .tape import GradientTape, Variable, constant
 from .engine import Tensor, ones, tensor, zeros
 from .tracing import TensorSpec, function
 
-float32, float64 = _np.dtype("float32"), _np.dtype("float64")
+float16, float32, float64 = _np.dtype("float16"), _np.dtype("float32"), _np.dtype("float64")
+complex64, complex128 = _np.dtype("complex64"), _np.dtype("complex128")
 int32, int64, bool_ = _np.dtype("int32"), _np.dtype("int64"), _np.dtype("bool")
 string = _np.dtype(object)  # text is held as bytes objects, as TensorFlow's tf.string
 
@@ -36,7 +46,22 @@ __all__ = [
     "mean", "amax", "amin", "exp", "log", "sqrt", "square", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu",
     "softplus", "softmax", "log_softmax", "maximum", "minimum", "clamp", "clip", "where", "one_hot", "getitem",
     "concat", "stack", "cast", "clone", "detach", "ones_like", "zeros_like", "mse_loss", "lt", "le", "gt", "ge",
-    "eq", "ne", "string_join", "random_normal", "manual_seed",
+    "eq", "ne", "string_join", "random_normal", "manual_seed", "conj", "real", "imag",
+    # more elementwise math (math_ops.py)
+    "log1p", "expm1", "rsqrt", "reciprocal", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+    "atanh", "erf", "erfc", "lgamma", "digamma", "polygamma", "floor", "ceil", "round", "trunc",
+    "atan2", "remainder", "fmod", "xlogy", "squared_difference",
+    # reductions and scans (math_ops.py)
+    "min", "max", "prod", "std", "var", "logsumexp", "cumsum", "cumprod", "argmax", "argmin",
+    # shapes and indexing (array_ops.py)
+    "squeeze", "expand_dims", "tile", "flip", "pad", "gather", "take_along_axis", "argsort", "sort", "topk", "einsum",
+    # linear algebra (linalg.py)
+    "linalg", "det", "slogdet", "inv", "solve", "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "norm",
+    "vector_norm",
+    # activations, layers and losses (nn.py)
+    "nn", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "softsign", "log_sigmoid", "conv1d", "conv2d",
+    "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_stats", "layer_norm", "embedding",
+    "lstm_cell", "gru_cell", "dropout", "cross_entropy", "binary_cross_entropy_with_logits", "huber", "kl_div",
     # dtypes
-    "float32", "float64", "int32", "int64", "bool_", "string",
+    "float16", "float32", "float64", "complex64", "complex128", "int32", "int64", "bool_", "string",
 ]

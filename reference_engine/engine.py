@@ -199,7 +199,7 @@ def apply(op, args, attrs):
     out = Tensor._wrap(data if type(data) is np.ndarray else np.asarray(data))
     if _grad_enabled and op.vjp is not None:
         needs = [x._requires_grad for x in args]
-        if True in needs and out.data.dtype.kind == "f":
+        if True in needs and out.data.dtype.kind in "fc":
             out._requires_grad = True
             out.grad_fn = op.node(tuple([x if n else None for x, n in zip(args, needs)]), args, out, attrs)
     if _jvp_levels:
@@ -209,20 +209,20 @@ def apply(op, args, attrs):
 
 def lift(args):
     """Wrap non-Tensor arguments. A Python number takes the dtype of a tensor operand
-    (a float one if there is one), as in torch, so ``x * 2`` stays float32."""
+    (a float or complex one if there is one), as in torch, so ``x * 2`` stays float32."""
     like = None
     for a in args:
-        if isinstance(a, Tensor) and (like is None or a.data.dtype.kind == "f"):
+        if isinstance(a, Tensor) and (like is None or a.data.dtype.kind in "fc"):
             like = a
     return tuple([a if isinstance(a, Tensor) else Tensor._wrap(_scalar(a, like)) for a in args])
 
 
 def _scalar(a, like):
-    """``like``'s dtype when it keeps the number's kind (any number by a float tensor, an int
+    """``like``'s dtype when it keeps the number's kind (any number by a float or complex tensor, an int
     by an int tensor, a bool by a bool tensor); otherwise the defaults of as_array."""
     if like is not None and type(a) in (bool, int, float):
         kind = like.data.dtype.kind
-        if kind == "f" or (kind in "iu" and type(a) is not float) or (kind == "b" and type(a) is bool):
+        if kind in "fc" or (kind in "iu" and type(a) is not float) or (kind == "b" and type(a) is bool):
             return np.asarray(a, like.data.dtype)
     return as_array(a)
 
@@ -269,6 +269,8 @@ def seeds(outputs, grads):
         if g is None:
             if y.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if y.data.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = Tensor._wrap(np.ones_like(y.data))
         result.append(g if isinstance(g, Tensor) else Tensor(as_array(g, y.data.dtype)))
     return result

@@ -16,6 +16,13 @@ casts them to the input's dtype, so rules read as textbook formulas. Forward
 parameters after the tensor inputs (axis, shape, ...) are attributes, handed to the
 rules as keywords. An op without rules is not differentiable (comparisons, one_hot).
 
+Complex inputs. A rule is written as the plain transpose of the op's derivative
+(``g * f'(x)`` for a holomorphic f; JAX's convention). The registry conjugates around
+it -- ``conj(rule(conj(g)))`` -- whenever a complex dtype is involved, so the gradient of
+a real loss L w.r.t. a complex input is PyTorch's: dL/dRe + i dL/dIm (``sum(abs(z)**2)``
+gives 2z). JAX returns the conjugate. Non-holomorphic ops (abs, real, imag, conj) write
+their rule for that convention explicitly. jvps push ordinary tangents.
+
 Kinks follow one convention each (also tabled in README.md): relu'(0) = 0,
 abs'(0) = 0, clamp passes the gradient on [min, max] bounds included, and
 maximum/minimum ties and max/min-reduction ties split the gradient evenly.
@@ -28,7 +35,7 @@ import numpy as np
 from . import engine
 from .engine import Node, Tensor, apply, recorded
 
-ALIASES = {"dim": "axis", "keepdim": "keepdims"}  # torch spellings of the attributes
+ALIASES = {"dim": "axis", "keepdim": "keepdims", "correction": "ddof"}  # torch spellings of the attributes
 
 
 class Op:
@@ -56,9 +63,15 @@ class Op:
         rule = self.vjp[i]
         if rule is None:
             return None
-        gi, x = rule(g, z, *xs, **attrs), xs[i].data
+        x = xs[i].data
+        if g.data.dtype.kind == "c" or x.dtype.kind == "c":
+            gi = conj(rule(conj(g), z, *xs, **attrs))  # see "Complex inputs" below
+        else:
+            gi = rule(g, z, *xs, **attrs)
         if gi.data.shape != x.shape:
             gi = sum_to(gi, x.shape)  # undo broadcasting
+        if gi.data.dtype.kind == "c" and x.dtype.kind != "c":
+            gi = real(gi)  # a real input gets the real part, as in PyTorch
         return gi if gi.data.dtype == x.dtype else cast(gi, x.dtype)
 
     def pushforward(self, i, t, z, xs, attrs):
@@ -97,6 +110,19 @@ def defop(name, forward, vjp=None, jvp=None, inputs=None, saves=True):
     call.__name__ = call.__qualname__ = name
     call.__doc__, call.op = forward.__doc__, op
     return call
+
+
+def composite(outputs=None):
+    """Decorate a public function built from engine ops (sort, norm, conv2d, ...). Its rules are
+    those of the ops it calls; the decorator makes it one recorded call, so it also works on
+    a symbolic Graph (where shapes are not known until Session.run). ``outputs``: how many
+    tensors it returns when that is a tuple."""
+    def wrap(fn):
+        call = recorded(fn)
+        if outputs is not None:
+            call.symbolic_outputs = lambda *args, **kwargs: outputs
+        return call
+    return wrap
 
 
 # --- arithmetic -------------------------------------------------------------------
@@ -183,9 +209,23 @@ sigmoid = defop("sigmoid", lambda x: np.exp(-np.logaddexp(0, -x)),  # never over
                 vjp=lambda g, z, x: g * z * (1 - z), jvp=lambda t, z, x: t * z * (1 - z))
 softplus = defop("softplus", lambda x: np.logaddexp(0, x),          # log(1 + e^x), stably
                  vjp=lambda g, z, x: g * sigmoid(x), jvp=lambda t, z, x: t * sigmoid(x))
-sign = defop("sign", np.sign)                                       # flat almost everywhere
+def _zero(g, z, *xs, **attrs):
+    """The rule of an op that is flat almost everywhere (sign, floor, round...): a zero gradient,
+    still connected to g, so that second-order checks see a zero and not an unused input."""
+    return g * 0
+
+
+def _is_complex(x):
+    return x.dtype.kind == "c"
+
+
+def _abs_jvp(t, z, x):
+    return real(t * conj(sign(x))) if _is_complex(x) else t * sign(x)  # d|x| = Re(conj(x) dx) / |x|
+
+
+sign = defop("sign", np.sign, vjp=_zero, jvp=_zero)                  # sign' = 0 (x / |x| for complex)
 abs = defop("abs", np.abs,                                          # abs'(0) = sign(0) = 0
-            vjp=lambda g, z, x: g * sign(x), jvp=lambda t, z, x: t * sign(x))
+            vjp=lambda g, z, x: g * conj(sign(x)) if _is_complex(x) else g * sign(x), jvp=_abs_jvp)
 relu = defop("relu", lambda x: np.maximum(x, 0),                    # relu'(0) = 0
              vjp=lambda g, z, x: g * (x > 0), jvp=lambda t, z, x: t * (x > 0))
 maximum = defop("maximum", np.maximum,                              # ties: half each
@@ -332,6 +372,11 @@ stack = defop("stack", lambda *xs, axis=0: np.stack(xs, axis), saves=False,
 cast = defop("cast", lambda x, dtype: x.astype(dtype), saves=False,  # the registry casts g back
              vjp=lambda g, z, x, dtype: g, jvp=lambda t, z, x, dtype: cast(t, dtype))
 clone = defop("clone", lambda x: x.copy(), saves=False, vjp=lambda g, z, x: g, jvp=lambda t, z, x: t)
+# Complex parts. Rules in the transposed (JAX) form the registry conjugates around (module docstring):
+# with it, real's gradient is g, imag's is i*g and conj's is conj(g), as PyTorch gives.
+conj = defop("conj", np.conj, saves=False, vjp=lambda g, z, x: conj(g), jvp=lambda t, z, x: conj(t))
+real = defop("real", np.real, saves=False, vjp=lambda g, z, x: g, jvp=lambda t, z, x: real(t))
+imag = defop("imag", np.imag, saves=False, vjp=lambda g, z, x: g * -1j, jvp=lambda t, z, x: imag(t))
 
 
 # --- not differentiable ------------------------------------------------------------------
@@ -424,7 +469,7 @@ for _name, _fn in dict(
         square=square, sin=sin, cos=cos, tanh=tanh, sigmoid=sigmoid, relu=relu, softplus=softplus, abs=abs,
         sign=sign, sum=sum, mean=mean, max=amax, min=amin, amax=amax, amin=amin, softmax=softmax,
         log_softmax=log_softmax, clamp=clamp, clip=clamp, maximum=maximum, minimum=minimum,
-        detach=detach, clone=clone, t=lambda x: transpose(x), transpose=_swap,
+        detach=detach, clone=clone, conj=conj, t=lambda x: transpose(x), transpose=_swap,
         permute=lambda x, *axes: transpose(x, _shape_arg(axes)),
         reshape=lambda x, *shape: reshape(x, _shape_arg(shape)), view=lambda x, *shape: reshape(x, _shape_arg(shape)),
         float=lambda x: cast(x, np.float32), double=lambda x: cast(x, np.float64),
@@ -432,3 +477,4 @@ for _name, _fn in dict(
 ).items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(transpose)
+Tensor.real, Tensor.imag = property(real), property(imag)

@@ -1,5 +1,9 @@
 """Optimizers: torch's step() over ``.grad`` and Keras' apply_gradients([(g, v), ...]).
 
+SGD, Adam, AdamW, RMSprop and Adagrad; each class's docstring gives its update formula.
+Where PyTorch and Keras place epsilon (or weight decay) differently, ``epsilon_style``
+("torch" or "keras") picks one, with that library's defaults.
+
 Updates are host-side NumPy on ``.data`` (as torch's are under no_grad).
 apply_gradients is a recorded call, so it replays inside traced functions.
 """
@@ -96,13 +100,14 @@ class Adam(Optimizer):
         eps = epsilon if epsilon is not None else eps
         self.eps = eps if eps is not None else 1e-8 if epsilon_style == "torch" else 1e-7
         self.amsgrad, self.style = amsgrad, epsilon_style
+        self.decoupled = epsilon_style == "keras"  # AdamW sets it for either style
 
     def _update(self, p, g):
         s = self._slots(p, t=0, m=0.0, v=0.0, vmax=0.0)
         lr, b1, b2 = self.lr, self.b1, self.b2
-        if self.weight_decay and self.style == "torch":
+        if self.weight_decay and not self.decoupled:
             g = g + self.weight_decay * p.data
-        if self.weight_decay and self.style == "keras":
+        if self.weight_decay and self.decoupled:
             p.data = p.data - lr * self.weight_decay * p.data
         s["t"] += 1
         t = s["t"]
@@ -115,4 +120,116 @@ class Adam(Optimizer):
             step = lr * (s["m"] / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + self.eps)
         else:
             step = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * s["m"] / (np.sqrt(v) + self.eps)
+        p.data = (p.data - step).astype(p.data.dtype, copy=False)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), in either epsilon style:
+        p -= lr * wd * p   (torch: p *= 1 - lr*wd; the same), then Adam's step without an L2 term.
+    weight_decay defaults to torch.optim.AdamW's 1e-2 (Keras AdamW 0.004; optax.adamw 1e-4, also
+    multiplied by the learning rate). epsilon_style="keras" gives keras.optimizers.AdamW."""
+
+    def __init__(self, params=None, lr=1e-3, betas=(0.9, 0.999), eps=None, weight_decay=1e-2, amsgrad=False,
+                 epsilon_style="torch", learning_rate=None, beta_1=None, beta_2=None, epsilon=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, epsilon_style, learning_rate, beta_1, beta_2,
+                         epsilon)
+        self.decoupled = True
+
+
+def _style(style):
+    if style not in ("torch", "keras"):
+        raise ValueError("epsilon_style is 'torch' or 'keras'")
+    return style
+
+
+class RMSprop(Optimizer):
+    """RMSprop with epsilon placed as either library places it. g is the gradient, t counts steps.
+
+    epsilon_style="torch" (torch.optim.RMSprop; defaults lr 0.01, alpha 0.99, eps 1e-8):
+        g += wd * p                                     (weight_decay: an L2 term)
+        v = alpha * v + (1 - alpha) * g^2
+        centered: a = alpha * a + (1 - alpha) * g;  d = sqrt(v - a^2) + eps;  else d = sqrt(v) + eps
+        momentum: b = momentum * b + g / d;  p -= lr * b;          else p -= lr * g / d
+    epsilon_style="keras" (keras.optimizers.RMSprop; defaults lr 0.001, rho 0.9, eps 1e-7):
+        p -= lr * wd * p                                (weight_decay: decoupled)
+        v = rho * v + (1 - rho) * g^2
+        centered: a = rho * a + (1 - rho) * g;  d = sqrt(v - a^2 + eps);  else d = sqrt(v + eps)
+        momentum: b = momentum * b + lr * g / d;  p -= b;          else p -= lr * g / d
+    With a constant lr the two momentum forms agree (Keras' b is lr times torch's). v, a, b start at 0.
+    ``alpha`` and ``rho`` are the same parameter; ``eps`` and ``epsilon`` too.
+    """
+
+    def __init__(self, params=None, lr=None, alpha=None, eps=None, weight_decay=0, momentum=0, centered=False,
+                 epsilon_style="torch", learning_rate=None, rho=None, epsilon=None):
+        keras = _style(epsilon_style) == "keras"
+        if isinstance(params, (int, float)):
+            params, lr = None, params
+        lr = learning_rate if learning_rate is not None else lr
+        super().__init__(params, (0.001 if keras else 0.01) if lr is None else lr, None, weight_decay)
+        rho = rho if rho is not None else alpha
+        eps = epsilon if epsilon is not None else eps
+        self.rho = (0.9 if keras else 0.99) if rho is None else rho
+        self.eps = (1e-7 if keras else 1e-8) if eps is None else eps
+        self.momentum, self.centered, self.style = momentum, centered, epsilon_style
+
+    def _update(self, p, g):
+        s = self._slots(p, v=0.0, a=0.0, b=0.0)
+        lr, rho, eps, keras = self.lr, self.rho, self.eps, self.style == "keras"
+        if self.weight_decay and keras:
+            p.data = p.data - lr * self.weight_decay * p.data
+        elif self.weight_decay:
+            g = g + self.weight_decay * p.data
+        s["v"] = rho * s["v"] + (1 - rho) * g * g
+        v = s["v"]
+        if self.centered:
+            s["a"] = rho * s["a"] + (1 - rho) * g
+            v = v - s["a"] * s["a"]
+        d = np.sqrt(v + eps) if keras else np.sqrt(v) + eps
+        if self.momentum and keras:
+            s["b"] = self.momentum * s["b"] + lr * g / d
+            step = s["b"]
+        elif self.momentum:
+            s["b"] = self.momentum * s["b"] + g / d
+            step = lr * s["b"]
+        else:
+            step = lr * g / d
+        p.data = (p.data - step).astype(p.data.dtype, copy=False)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: a running sum of squared gradients scales each step. t counts steps.
+
+    epsilon_style="torch" (torch.optim.Adagrad; defaults lr 0.01, initial_accumulator_value 0, eps 1e-10):
+        g += wd * p;  s += g^2;  p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+    epsilon_style="keras" (keras.optimizers.Adagrad; defaults lr 0.001, initial_accumulator_value 0.1,
+    eps 1e-7):
+        p -= lr * wd * p (decoupled);  s += g^2;  p -= lr * g / sqrt(s + eps)
+    (optax.adagrad: initial 0.1, eps 1e-7, also inside the root.)
+    """
+
+    def __init__(self, params=None, lr=None, lr_decay=0, weight_decay=0, initial_accumulator_value=None, eps=None,
+                 epsilon_style="torch", learning_rate=None, epsilon=None):
+        keras = _style(epsilon_style) == "keras"
+        if isinstance(params, (int, float)):
+            params, lr = None, params
+        lr = learning_rate if learning_rate is not None else lr
+        super().__init__(params, (0.001 if keras else 0.01) if lr is None else lr, None, weight_decay)
+        eps = epsilon if epsilon is not None else eps
+        self.eps = (1e-7 if keras else 1e-10) if eps is None else eps
+        self.initial = (0.1 if keras else 0.0) if initial_accumulator_value is None else initial_accumulator_value
+        self.lr_decay, self.style = lr_decay, epsilon_style
+
+    def _update(self, p, g):
+        s = self._slots(p, t=0, sum=np.full(p.data.shape, self.initial, p.data.dtype))
+        s["t"] += 1
+        keras = self.style == "keras"
+        if self.weight_decay and keras:
+            p.data = p.data - self.lr * self.weight_decay * p.data
+        elif self.weight_decay:
+            g = g + self.weight_decay * p.data
+        s["sum"] = s["sum"] + g * g
+        if keras:
+            step = self.lr * g / np.sqrt(s["sum"] + self.eps)
+        else:
+            step = self.lr / (1 + (s["t"] - 1) * self.lr_decay) * g / (np.sqrt(s["sum"]) + self.eps)
         p.data = (p.data - step).astype(p.data.dtype, copy=False)

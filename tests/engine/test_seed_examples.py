@@ -619,7 +619,9 @@ def test_S003_01_dynamic_net_matches_torch():
     torch = pytest.importorskip("torch")
     theirs = train(torch, torch.tensor, lambda ps: torch.optim.Adam(ps, lr=1e-4), torch.relu,
                    torch.nn.MSELoss(reduction="sum"))
-    np.testing.assert_allclose(mine, theirs, rtol=1e-4)
+    # float32 matmuls and sums: NumPy and torch reduce in different orders, and over 100 Adam
+    # steps the losses part by up to 3e-7 relative (measured); float32 rounding, not a bug
+    np.testing.assert_allclose(mine, theirs, rtol=1e-5)
 
 
 def test_S003_02_static_graph_equals_dynamic():

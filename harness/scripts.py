@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.dialects.base import strings_as_bytes
 from harness.values import ErrorValue, encode, first_lines
 
 
@@ -41,12 +42,10 @@ def plain(value, dialect):
     exception as its ``ErrorValue``."""
     if isinstance(value, BaseException):
         return error_value(value, dialect)
-    if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0:
-        return value.item()  # a string scalar: bytes
-    if value is None or isinstance(value, (bool, str, bytes, np.ndarray, ErrorValue)):
+    if value is None or isinstance(value, (bool, str, bytes, ErrorValue)):
         return value
-    if isinstance(value, (int, float, np.generic)):
-        return np.asarray(value)
+    if isinstance(value, (int, float, np.generic, np.ndarray)):
+        return strings_as_bytes(np.asarray(value))
     if isinstance(value, dict):
         return {k: plain(v, dialect) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -21,6 +21,7 @@ A dialect module defines a ``Dialect`` subclass with:
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -195,7 +196,7 @@ class Writer:
                     [self.is_host(a) for a in node.args], self)
         call._node_kwargs = node.kwargs
         if isinstance(spelling, str):
-            return _fill(spelling, call), ATOM
+            return fill(spelling, call), ATOM
         return spelling(call), ATOM
 
     def index(self, index) -> str:
@@ -241,8 +242,10 @@ class Writer:
                     self.host_int(count.id) if isinstance(count, ex.Name) else \
                     f"int({self.expr(count)})"
                 out.append(f"{indent}for _ in range({n}):")
-                out += self.statements(s.body, indent + "    ", skip, after) \
-                    or [indent + "    pass"]
+                body = self.statements(s.body, indent + "    ", skip, after)
+                if all(line.lstrip().startswith("#") for line in body):
+                    body.append(indent + "    pass")
+                out += body
             elif isinstance(s, ex.Return):
                 out.append(f"{indent}return {self.expr(s.value)}")
         return out
@@ -264,9 +267,12 @@ class Writer:
                 + [f"{inner}return {result}", ""])
 
     # the case's functions
-    def functions(self) -> list[str]:
+    def functions(self, names=None) -> list[str]:
+        """The case's functions (or those in ``names``) as definitions."""
         out = []
         for fn in self.plan.functions.values():
+            if names is not None and fn.name not in names:
+                continue
             if fn.backward is not None:
                 out += self.dialect.custom_function(self, fn) + [""]
             elif fn.forward is not None:
@@ -281,7 +287,8 @@ class Writer:
         return out
 
 
-def _fill(template: str, call: Call) -> str:
+def fill(template: str, call: Call) -> str:
+    """A template filled with a call's operands and attributes."""
     def sub(match):
         key = match.group(1)
         if key.isdigit():
@@ -359,6 +366,19 @@ class Dialect:
     ERRORS: list[tuple[str, str]] = []
     ABSENT: dict[str, str] = {}
     IMPORTS: tuple[str, ...] = ()
+    SEED: str = ""  # seeds the framework's own generator: a script that draws is repeatable
+
+    def version(self) -> str:
+        """The framework's version (this imports it: call it where its scripts run)."""
+        from harness.dialects import FRAMEWORKS
+        module = importlib.import_module(FRAMEWORKS[self.name].imports)
+        return str(getattr(module, "__version__", "0.1.0"))
+
+    def capabilities(self) -> list[str]:
+        """The check kinds this dialect renders (some may still be n/a for some checks)."""
+        from harness.cases import CHECK_TYPES
+        return [k for k in CHECK_TYPES if k not in self.ABSENT
+                and callable(getattr(type(self), f"check_{k}", None))]
 
     def column(self, mode: str) -> str:
         return self.name if mode == self.modes[0] else f"{self.name}[{mode}]"
@@ -378,6 +398,8 @@ class Dialect:
         head += sorted(n for n in w.needs if n.startswith("import ")) + self.imports(w) + [""]
         if "host_rng" in w.needs and "import numpy as np" not in head:
             head.insert(2, "import numpy as np")
+        if self.SEED and "random_normal" in plan.calls():
+            head += [self.SEED + "  # the same numbers on every run of this script", ""]
         for need in ("log", "appended", "host_rng"):
             if need in w.needs:
                 head += _PRELUDES[need]
@@ -417,13 +439,8 @@ class Dialect:
             value = value.detach()
             if hasattr(value, "resolve_conj"):
                 value = value.resolve_conj()
-        if hasattr(value, "numpy"):
-            out = value.numpy()
-        else:
-            out = np.asarray(value)
-        if isinstance(out, np.ndarray) and out.dtype == object and out.ndim == 0:
-            return out.item()
-        return out
+        out = value.numpy() if hasattr(value, "numpy") else value
+        return out if isinstance(out, bytes) else strings_as_bytes(np.asarray(out))
 
     def classify(self, exc: BaseException) -> str:
         """The normalised category of an exception ("raised" when none fits)."""
@@ -432,6 +449,17 @@ class Dialect:
             if re.search(pattern, text, re.S):
                 return category
         return "raised"
+
+
+def strings_as_bytes(array: np.ndarray):
+    """Text as the harness holds it: a scalar as ``bytes``, an array as an object array of
+    ``bytes`` (NumPy's fixed-width ``S``/``U`` arrays and 0-d object arrays included)."""
+    if array.dtype.kind in "SU":
+        array = np.vectorize(lambda v: v.encode() if isinstance(v, str) else bytes(v),
+                             otypes=[object])(array)
+    if array.dtype == object and array.ndim == 0:
+        return array.item()
+    return array
 
 
 def _one_line(text: str) -> str:

@@ -39,6 +39,7 @@ class ReferenceDialect(Dialect):
     modes = ("eager",)
     OPS = OPS
     IMPORTS = ("import numpy as np", "import reference_engine as re")
+    SEED = "re.manual_seed(0)"
     ERRORS = [
         (r"backward through the graph a second time", "graph_freed"),
         (r"non-persistent GradientTape", "graph_freed"),

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
     field_validator, model_validator
 
 from harness import expressions as ex
-from harness.vocabulary import HOST_EFFECTS, OPS
+from harness.vocabulary import ERROR_CATEGORIES, HOST_EFFECTS, OPS
 
 
 class CaseError(ValueError):
@@ -697,7 +697,6 @@ def _validate_check(case, check, i, defined, fns, where):
             if n not in defined:
                 fail(field, f"unknown input or name {n!r}")
 
-    from harness.backends.base import ERROR_CATEGORIES
     known = set(ERROR_CATEGORIES) | {"raised", "crashed"}
     decls = [d for ds in check.diverges.values() for d in (ds if isinstance(ds, list) else [ds])]
     for where_, value in [("expect", check.expect), ("claim", check.claim)] + [

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
     TimeElapsedColumn
 from rich.table import Table
 
-from harness.backends import FRAMEWORKS, installed
+from harness.dialects import FRAMEWORKS, installed
 from harness.cases import CaseError, load_paths
 from harness.results import ResultsWriter, command_line
 from harness.runner import RunEvents, RunOptions, run_cases
@@ -142,8 +142,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_frameworks(args) -> int:
-    from harness.backends import backend_class
-    from harness.backends.base import capabilities
+    from harness.dialects import dialect
 
     table = Table(title="frameworks")
     for col in ("framework", "installed", "version", "columns", "capabilities"):
@@ -153,8 +152,8 @@ def cmd_frameworks(args) -> int:
         version, caps = "", ""
         if ok:
             try:
-                cls = backend_class(name)
-                version, caps = cls.version(), ", ".join(capabilities(cls))
+                spelling = dialect(name)
+                version, caps = spelling.version(), ", ".join(spelling.capabilities())
             except Exception as exc:  # a broken install is reported, not raised
                 ok, why = False, f"{type(exc).__name__}: {exc}"
         table.add_row(name, "yes" if ok else f"no: {why}", version,

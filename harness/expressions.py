@@ -11,9 +11,9 @@ A program is a few lines of Python syntax restricted to a whitelist:
     effect("tracing")               # a bare call, for effects
     return y                        # in function bodies
 
-The parser turns it into the small node tree below; ``harness.interpreter`` evaluates it
-against a backend's op table. Anything else (attributes, lambdas, imports, comprehensions)
-is rejected with the line and column.
+The parser turns it into the small node tree below; a dialect (``harness/dialects/``)
+renders it as Python source in its framework's spelling. Anything else (attributes,
+lambdas, imports, comprehensions) is rejected with the line and column.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends import FRAMEWORKS
+from harness.dialects import FRAMEWORKS
 from harness.cases import load_file
 
 _ROWS = pytest.StashKey[dict]()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from harness.backends import FRAMEWORKS, installed
+from harness.dialects import FRAMEWORKS, installed
 from harness.cases import Case
 from harness.results import ResultsWriter
 from harness.verdicts import judge_case

@@ -12,10 +12,10 @@ import math
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from harness.backends import split_column
+from harness.dialects import split_column
 from harness.cases import ABSENT, Case
 from harness.compare import Comparison, compare, describe
-from harness.execute import Observation
+from harness.scripts import Observation
 from harness.values import ErrorValue, encode
 
 STATUSES = ("pass", "divergence", "fixed", "fail", "error", "n/a", "skipped")
@@ -57,8 +57,7 @@ def judge_case(case: Case, observations: dict[str, dict[str, Observation]],
                       and observations[c][cid].status != "n/a"
                       and not _declared(check, c, versions)}
             row = judge(check, base, obs, reference if column != "reference" else None, others)
-            row["repro"] = (repros or {}).get((column, cid)) if row["status"] in (
-                "fail", "error", "divergence") else None
+            row["repro"] = (repros or {}).get((column, cid))  # the script that ran
             rows.append(row)
     return rows
 

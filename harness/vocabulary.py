@@ -1,8 +1,8 @@
 """The op vocabulary of the case language, defined once.
 
-Every backend maps each name to its framework's own op (``harness/backends/*.py``,
+Every dialect spells each name in its framework's own API (``harness/dialects/*.py``,
 ``OPS``) or lists it in ``LACKS`` with a reason; ``tests/test_vocabulary.py`` holds every
-backend to that. Expressions in cases may call only these names; infix operators map to them
+dialect to that. Expressions in cases may call only these names; infix operators map to them
 (``a + b`` is ``add(a, b)``, ``x[0]`` is ``getitem(x, 0)``).
 
 Conventions shared by every backend:
@@ -90,6 +90,20 @@ HOST_EFFECTS = {
     "outer_append": "outer_append(x) appends x to a list outside the function",
     "host_random_normal": "host_random_normal(shape=...) draws from NumPy's generator: "
                           "under a tracer it runs only while tracing",
+}
+
+# Error categories cases may expect (``expect: {error: graph_freed}``); each dialect's
+# ``ERRORS`` table maps its framework's exceptions onto them.
+ERROR_CATEGORIES = {
+    "graph_freed": "the graph (or a non-persistent tape) was used up by an earlier gradient",
+    "non_scalar_output": "an implicit gradient of a non-scalar output",
+    "unused_input": "a gradient asked for an input the output does not depend on",
+    "not_differentiable": "a gradient asked for a tensor that does not require or track it",
+    "integer_grad": "an integer tensor asked to require a gradient",
+    "signature_mismatch": "an argument that breaks a traced function's input signature",
+    "variable_in_trace": "a Variable created inside a traced function on a later trace",
+    "tracer_leak": "a traced value used where a concrete host value is needed",
+    "invalid_argument": "an op given an argument it does not accept",
 }
 
 INFIX = {

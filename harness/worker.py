@@ -15,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
-from harness.execute import Observation
+from harness.scripts import Observation
 from harness.values import ErrorValue
 
 
@@ -31,13 +31,12 @@ def serve(framework: str, conn, log_path: str | None) -> None:
         os.dup2(fd, 2)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from harness.backends import backend_class
         from harness.cases import load_file
-        from harness.execute import observe_case
+        from harness.dialects import dialect
+        from harness.scripts import observe_check, standalone
 
-        cls = backend_class(framework)
-        backends = [cls(mode) for mode in cls.modes]
-        conn.send(("ready", cls.version()))
+        spelling = dialect(framework)
+        conn.send(("ready", spelling.version()))  # imports the framework, once
     except BaseException as exc:  # an import that fails is a skipped framework, with why
         conn.send(("unavailable", f"{type(exc).__name__}: {exc}"))
         return
@@ -55,20 +54,18 @@ def serve(framework: str, conn, log_path: str | None) -> None:
                 cases[file] = {c.id: c for c in load_file(file).cases}
             case = cases[file][case_id]
             observed, repros = {}, {}
-            for backend in backends:
-                observed[backend.column] = observe_case(case, backend)
+            for mode in spelling.modes:
+                column = spelling.column(mode)
+                observed[column] = {}
                 for cid, check in zip(case.check_ids, case.checks):
-                    repros[(backend.column, cid)] = _repro(backend, case, check)
+                    obs = observe_check(case, check, cid, spelling, mode)
+                    if obs.script:  # the script that ran, as a user runs it alone
+                        repros[(column, cid)] = standalone(obs.script, framework, check.kind)
+                        obs.script = None
+                    observed[column][cid] = obs
             conn.send(("done", observed, repros))
         except BaseException:  # a bug in the harness: say so, keep serving
             conn.send(("failed", traceback.format_exc()))
-
-
-def _repro(backend, case, check):
-    try:
-        return backend.repro(case, check)
-    except Exception as exc:
-        return f"# no script: {type(exc).__name__}: {exc}"
 
 
 class WorkerHandle:

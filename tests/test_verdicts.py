@@ -3,7 +3,7 @@
 import numpy as np
 
 from harness.cases import load_file
-from harness.execute import Observation
+from harness.scripts import Observation
 from harness.values import ErrorValue
 from harness.verdicts import applies, judge_case
 

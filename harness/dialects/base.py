@@ -14,7 +14,7 @@ A dialect module defines a ``Dialect`` subclass with:
   cannot spell, with the reason.
 - ``ERRORS``: ``(regex on "Type: message", category)``: the framework's exceptions
   normalised into the categories cases expect (``harness.vocabulary.ERROR_CATEGORIES``).
-- ``ABSENT``: check kinds the framework has no notion of, with the reason (reported ``n/a``).
+- ``LACKS_KINDS``: check kinds the framework has no notion of, with the reason (reported ``n/a``).
 - one ``check_<kind>(w)`` per check kind it has, writing the script's body with the
   ``Writer`` ``w``; ``NotApplicable`` raised while rendering makes the row ``n/a``.
 """
@@ -364,7 +364,7 @@ class Dialect:
     OPS: dict = {}
     LACKS: dict[str, str] = {}
     ERRORS: list[tuple[str, str]] = []
-    ABSENT: dict[str, str] = {}
+    LACKS_KINDS: dict[str, str] = {}
     IMPORTS: tuple[str, ...] = ()
     SEED: str = ""  # seeds the framework's own generator: a script that draws is repeatable
 
@@ -377,7 +377,7 @@ class Dialect:
     def capabilities(self) -> list[str]:
         """The check kinds this dialect renders (some may still be n/a for some checks)."""
         from harness.cases import CHECK_TYPES
-        return [k for k in CHECK_TYPES if k not in self.ABSENT
+        return [k for k in CHECK_TYPES if k not in self.LACKS_KINDS
                 and callable(getattr(type(self), f"check_{k}", None))]
 
     def column(self, mode: str) -> str:
@@ -389,8 +389,8 @@ class Dialect:
         """The check as a complete script; raises ``NotApplicable`` where the framework has
         no notion of it."""
         mode = mode or self.modes[0]
-        if plan.kind in self.ABSENT:
-            raise NotApplicable(self.ABSENT[plan.kind])
+        if plan.kind in self.LACKS_KINDS:
+            raise NotApplicable(self.LACKS_KINDS[plan.kind])
         w = Writer(self, plan, mode)
         getattr(self, f"check_{plan.kind}")(w)
         head = [f'"""{plan.case.id}::{plan.check_id} [{self.column(mode)}]: '

@@ -128,7 +128,7 @@ class JaxDialect(Dialect):
          r"|Shapes must be 1D sequences|not a valid JAX type|must have identical types",
          "invalid_argument"),
     ]
-    ABSENT = {
+    LACKS_KINDS = {
         "backward_twice": "JAX keeps no graph between gradient calls: jax.vjp's pullback is a "
                           "pure function that can be called any number of times, and nothing "
                           "accumulates into a .grad",

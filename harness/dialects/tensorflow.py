@@ -180,7 +180,7 @@ class TensorFlowDialect(Dialect):
     OPS = OPS
     IMPORTS = ("import tensorflow as tf",)
     SEED = "tf.random.set_seed(0)"
-    ABSENT = {"attributes": "TensorFlow tensors have no is_leaf, requires_grad, grad_fn or "
+    LACKS_KINDS = {"attributes": "TensorFlow tensors have no is_leaf, requires_grad, grad_fn or "
                             ".grad: a GradientTape records operations, not tensors"}
     ERRORS = [
         (r"non-persistent GradientTape can only be used to compute one set|"

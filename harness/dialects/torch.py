@@ -198,7 +198,7 @@ class TorchDialect(Dialect):
          r"|not implemented for '|size mismatch|out of bounds|out of range|Expected .* dtype"
          r"|cannot be broadcast|same shape", "invalid_argument"),
     ]
-    ABSENT = {"watched": "PyTorch has no gradient tape: a tensor that requires grad records "
+    LACKS_KINDS = {"watched": "PyTorch has no gradient tape: a tensor that requires grad records "
                          "its own graph",
               "static_graph": "PyTorch has no define-then-run graphs: the graph is built as "
                               "the program runs"}

@@ -209,7 +209,7 @@ def test_version_matrix(page, reports):
 @pytest.fixture(scope="module")
 def real_report(tmp_path_factory):
     """A report of a real run: real cases on the reference engine and PyTorch."""
-    from harness.backends import installed
+    from harness.dialects import installed
     from harness.cli import main
 
     if not installed("torch")[0]:

@@ -20,7 +20,38 @@ from harness.values import ErrorValue
 
 
 class WorkerDied(Exception):
-    pass
+    """The worker could not answer: it died (``signal`` names the signal that killed it, if
+    one did), ran past its time or memory limit, or hit a bug in the harness."""
+
+    def __init__(self, message: str, signal: str | None = None):
+        super().__init__(message)
+        self.signal = signal
+
+
+# Test-only fault injection: CONFORMANCE_FAULT="case-id:kind[,case-id:kind...]" makes the
+# worker misbehave when it is asked for that case, before running it; kind is sigkill,
+# sigsegv, hang or oom. The fault tests (tests/test_faults.py) use it; nothing else sets it.
+FAULT_ENV = "CONFORMANCE_FAULT"
+
+
+def _inject_fault(case_id: str) -> None:
+    for item in os.environ.get(FAULT_ENV, "").split(","):
+        target, _, kind = item.partition(":")
+        if target != case_id:
+            continue
+        if kind == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif kind == "sigsegv":
+            import ctypes
+            ctypes.string_at(0)  # a real segmentation fault: read address 0
+        elif kind == "hang":
+            while True:
+                time.sleep(1)
+        elif kind == "oom":  # grow, touching every page, until the watchdog kills us
+            hoard = []
+            for _ in range(32):  # at most 32 x 128 MiB: bounded even if nothing stops it
+                hoard.append(b"\x01" * (128 << 20))  # written, so resident
+                time.sleep(0.02)
 
 
 def serve(framework: str, conn, log_path: str | None) -> None:
@@ -29,6 +60,9 @@ def serve(framework: str, conn, log_path: str | None) -> None:
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
+    # Ctrl-C reaches the whole process group: the runner stops the workers itself, and a
+    # worker interrupted mid-case must not report the interruption as the case's result.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         from harness.backends import backend_class
@@ -51,6 +85,7 @@ def serve(framework: str, conn, log_path: str | None) -> None:
             return
         file, case_id = request
         try:
+            _inject_fault(case_id)
             if file not in cases:
                 cases[file] = {c.id: c for c in load_file(file).cases}
             case = cases[file][case_id]
@@ -60,8 +95,13 @@ def serve(framework: str, conn, log_path: str | None) -> None:
                 for cid, check in zip(case.check_ids, case.checks):
                     repros[(backend.column, cid)] = _repro(backend, case, check)
             conn.send(("done", observed, repros))
-        except BaseException:  # a bug in the harness: say so, keep serving
-            conn.send(("failed", traceback.format_exc()))
+        except BaseException as exc:  # a bug in the harness: say so, keep serving
+            # first line: what happened (the traceback's last line), then the traceback
+            what = "".join(traceback.format_exception_only(type(exc), exc)).strip() \
+                or type(exc).__name__
+            if what == type(exc).__name__:
+                what += " (no message)"
+            conn.send(("failed", f"{what}\n{traceback.format_exc()}"))
 
 
 def _repro(backend, case, check):
@@ -74,8 +114,11 @@ def _repro(backend, case, check):
 class WorkerHandle:
     """The runner's side of a worker: start, ask, notice a death, restart."""
 
-    def __init__(self, framework: str, log_dir: Path | None = None, start_timeout=300.0):
+    def __init__(self, framework: str, log_dir: Path | None = None, start_timeout=300.0,
+                 memory_mb: float | None = None):
         self.framework = framework
+        self.memory_mb = memory_mb  # resident memory limit (None: none)
+        self.peak_mb = 0.0  # the most resident memory seen while the current request ran
         self.log_path = str(log_dir / f"{framework}.log") if log_dir else os.devnull
         self.start_timeout = start_timeout
         self.context = mp.get_context("spawn")
@@ -99,23 +142,30 @@ class WorkerHandle:
             self.unavailable = message[1]
             self.stop()
 
-    def run_case(self, file: str, case_id: str, timeout: float):
+    def run_case(self, file: str, case_id: str, timeout: float, memory_mb: float | None = None):
         """Observations ``{column: {check_id: Observation}}`` and repro scripts; raises
-        ``WorkerDied`` (with the signal or the time limit) after restarting the worker."""
+        ``WorkerDied`` (with the signal, the time or the memory limit) after stopping the
+        worker (the next case starts a fresh one)."""
         if self.process is None or not self.process.is_alive():
             self.start()
         self.conn.send((str(file), case_id))
         try:
-            message = self._receive(timeout, f"running {case_id}")
+            message = self._receive(timeout, f"running {case_id}", memory_mb or self.memory_mb)
         except WorkerDied:
             self.stop()
             raise
         if message[0] == "failed":
-            raise WorkerDied(f"harness error in the worker:\n{message[1]}")
+            raise WorkerDied(f"harness error in the {self.framework} worker while running "
+                             f"{case_id}: {message[1]}")
         return message[1], message[2]
 
-    def _receive(self, timeout: float, doing: str):
+    def _receive(self, timeout: float, doing: str, memory_mb: float | None = None):
+        # The memory limit is a watchdog on the worker's resident memory, not an rlimit:
+        # RLIMIT_AS counts address space that XLA and TensorFlow reserve without using (a
+        # JAX worker maps tens of GiB at import), so any useful value breaks them; RSS is
+        # what takes a machine down, and every framework's usage is visible there alike.
         deadline = time.monotonic() + timeout
+        self.peak_mb = 0.0
         while True:
             if self.conn.poll(0.05):
                 try:
@@ -124,8 +174,20 @@ class WorkerHandle:
                     pass  # the pipe closed: the process died; name how below
             if not self.process.is_alive() or self.conn.closed:
                 self.process.join(1)
+                code = self.process.exitcode
+                memory = f" (its resident memory was {self.peak_mb:,.0f} MiB when last " \
+                         "measured)" if self.peak_mb else ""
                 raise WorkerDied(f"the {self.framework} worker died while {doing}: "
-                                 f"{exit_reason(self.process.exitcode)}")
+                                 f"{exit_reason(code)}{memory}", _signal_name(code))
+            rss = rss_mb(self.process.pid)
+            if rss is not None:
+                self.peak_mb = max(self.peak_mb, rss)
+            if memory_mb and rss is not None and rss > memory_mb:
+                self.process.kill()
+                self.process.join(5)
+                raise WorkerDied(f"the {self.framework} worker used {rss:,.0f} MiB of memory, over "
+                                 f"the memory limit of {memory_mb:,.0f} MiB, while {doing}, and "
+                                 "was killed")
             if time.monotonic() > deadline:
                 self.process.kill()
                 self.process.join(5)
@@ -143,6 +205,27 @@ class WorkerHandle:
                 self.process.kill()
                 self.process.join(2)
         self.process = None
+
+
+def rss_mb(pid: int) -> float | None:
+    """A process's resident memory in MiB (Linux ``/proc``; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _signal_name(code) -> str | None:
+    if code is None or code >= 0:
+        return None
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return str(-code)
 
 
 def exit_reason(code) -> str:

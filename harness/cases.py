@@ -517,14 +517,19 @@ def load_file(path) -> LoadResult:
         text = path.read_text(encoding="utf-8")
         data, lines = _load_yaml(text)
     except _YamlLimit as exc:
-        field = ".".join(str(x) for x in exc.path)
+        field = ".".join(str(x) for x in exc.path[:6]) + ("..." if len(exc.path) > 6 else "")
         return LoadResult([], [CaseError(name, exc.line, field, exc.message)])
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        return LoadResult([], [CaseError(name, mark.line + 1 if mark else None, "",
+        last = max(1, len(text.splitlines()))  # a mark at the end of the text: its last line
+        return LoadResult([], [CaseError(name, min(mark.line + 1, last) if mark else 1, "",
                                          f"invalid YAML: {problem}")])
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        return LoadResult([], [CaseError(name, line, "", f"not UTF-8 text: byte "
+                                         f"{exc.object[exc.start]:#04x} at offset {exc.start}")])
+    except OSError as exc:
         return LoadResult([], [CaseError(name, None, "", str(exc))])
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         return LoadResult([], [CaseError(name, 1, "cases",
@@ -895,7 +900,8 @@ def tensor_shape(value, dtype: Optional[str] = None) -> tuple[tuple, int]:
         elif isinstance(v, (str, bytes)):
             kinds.add("string")
         else:
-            what = "null" if v is None else type(v).__name__
+            what = "null" if v is None else "a mapping" if isinstance(v, dict) else \
+                type(v).__name__
             raise _NotATensor(f"{path or 'the value'} is {what}, not a number, bool or string")
         if "string" in kinds and len(kinds) > 1:
             raise _NotATensor(f"{path or 'the value'} mixes strings with numbers")
@@ -919,6 +925,10 @@ def _literal(case, value, line, field, dtype=None, name=None):
     if count > cap:
         raise CaseError(case.file, line, field, f"{count:,} elements; the limit is {cap:,}"
                         + _RAISE.format("elements"))
+    if _is_text(value) and dtype not in (None, "string"):
+        raise CaseError(case.file, line, field, f"a string is not a {dtype}")
+    if dtype == "string" and not _is_text(value) and count:
+        raise CaseError(case.file, line, field, "numbers are not a string tensor; quote them")
     try:
         array = to_array(value, dtype)
     except (ValueError, TypeError, OverflowError) as exc:
@@ -1061,7 +1071,7 @@ def _mapping_problem(value, allowed, what) -> Optional[str]:
         return f"{what} is a mapping; got {_describe_value(value)}"
     extra = [k for k in value if k not in allowed]
     if extra:
-        return f"{extra[0]!r} is not one of {what}'s keys: {', '.join(map(str, allowed))}"
+        return f"{extra[0]!r} is not among the keys of {what}: {', '.join(map(str, allowed))}"
     return None
 
 
@@ -1084,7 +1094,7 @@ def structure_problem(check, value) -> Optional[str]:
         if isinstance(wrt, str):
             return None
         if isinstance(wrt, dict):
-            return _mapping_problem(value, list(wrt), "the gradient (`wrt` is a mapping), it")
+            return _mapping_problem(value, list(wrt), "the gradients (`wrt` is a mapping)")
         problem = _list_problem(value, len(wrt), f"the gradient w.r.t. [{', '.join(wrt)}]")
         return problem and problem + " (one gradient per `wrt` name, null for none)"
     if kind in ("value", "jvp", "jacobian"):
@@ -1144,10 +1154,74 @@ def _validate_expectations(case, check, i, where) -> None:
         problem = structure_problem(check, value)
         if problem:
             raise CaseError(case.file, where.line("checks", i, *loc), f"checks[{i}].{label}",
-                            f"cannot match a {check.kind} check: {problem}")
+                            f"cannot match this {check.kind} check: {problem}")
 
 
 # ---- YAML with line numbers --------------------------------------------------------------
+
+
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+def _children(n) -> list:
+    """A node's children with the key (or index) each sits under."""
+    if isinstance(n, yaml.MappingNode):  # keys too: an alias may stand for a key
+        out = []
+        for k, v in n.value:
+            label = k.value if isinstance(k, yaml.ScalarNode) else "?"
+            out += [(label, k), (label, v)]
+        return out
+    if isinstance(n, yaml.SequenceNode):
+        return list(enumerate(n.value))
+    return []
+
+
+def _check_expansion(root) -> None:
+    """Measure what the composed graph expands to before building anything: each distinct
+    node once (memoised), so an alias bomb is refused in time proportional to its text."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    active: set[int] = set()
+
+    def measure(n, at_line, path):
+        key = id(n)
+        if key in size:
+            return
+        if key in active:
+            raise _YamlLimit(at_line, path, "an alias refers to a node that contains it (a "
+                             "recursive anchor)")
+        active.add(key)
+        total, deepest = 1, 0
+        for index, child in _children(n):
+            measure(child, n.start_mark.line + 1, path + (index,))
+            total += size[id(child)]
+            deepest = max(deepest, depth[id(child)])
+        active.discard(key)
+        size[key], depth[key] = total, deepest + 1
+
+    measure(root, 1, ())
+    if size[id(root)] > limits.MAX_YAML_NODES:  # where the count passes the limit
+        n, path, count, counted = root, (), 0, set()
+        while True:
+            for index, child in _children(n):
+                if count + size[id(child)] <= limits.MAX_YAML_NODES:
+                    count += size[id(child)]
+                    counted.add(id(child))
+                    continue
+                if id(child) in counted or not _children(child):  # an alias used here
+                    raise _YamlLimit(n.start_mark.line + 1, path, f"the YAML expands to more "
+                                     f"than {limits.MAX_YAML_NODES:,} nodes (an alias `*a` "
+                                     "repeats all that `&a` names); a case file stays far "
+                                     "below that")
+                n, path, count = child, path + (index,), count + 1
+                break
+    if depth[id(root)] > limits.MAX_YAML_DEPTH:
+        n, path = root, ()
+        for _ in range(limits.MAX_YAML_DEPTH):
+            index, n = max(_children(n), key=lambda ic: depth[id(ic[1])])
+            path += (index,)
+        raise _YamlLimit(n.start_mark.line + 1, path, f"the YAML is nested deeper than "
+                         f"{limits.MAX_YAML_DEPTH} levels")
 
 
 class _YamlLimit(Exception):
@@ -1172,6 +1246,7 @@ def _load_yaml(text: str):
     lines: dict = {}
     if node is None:
         return None, lines
+    _check_expansion(node)
     constructor = yaml.SafeLoader("")
     count = [0]
     active: set[int] = set()
@@ -1191,9 +1266,13 @@ def _load_yaml(text: str):
             raise _YamlLimit(line, path, f"the YAML is nested deeper than "
                              f"{limits.MAX_YAML_DEPTH} levels")
         if id(n) in active:
-            raise _YamlLimit(line, path, "an alias refers to a node that contains it (a "
+            raise _YamlLimit(site, path, "an alias refers to a node that contains it (a "
                              "recursive anchor)")
         lines[path] = line
+        if isinstance(n, (yaml.MappingNode, yaml.SequenceNode)) and n.tag not in _PLAIN_TAGS:
+            tag = n.tag.replace("tag:yaml.org,2002:", "!!")
+            raise _YamlLimit(line, path, f"the tag {tag} is not allowed: a case file is plain "
+                             "YAML (mappings, lists, numbers, strings, booleans, null)")
         if isinstance(n, yaml.MappingNode):
             active.add(id(n))
             out = {}

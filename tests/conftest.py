@@ -13,3 +13,7 @@ def write_case(tmp_path):
         path.write_text(textwrap.dedent(text).lstrip("\n"))
         return path
     return write
+
+
+# tests/corpus holds malformed case files for tests/test_corpus.py, not cases to collect
+collect_ignore = ["corpus"]

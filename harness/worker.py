@@ -175,8 +175,8 @@ class WorkerHandle:
             if not self.process.is_alive() or self.conn.closed:
                 self.process.join(1)
                 code = self.process.exitcode
-                memory = f" (its resident memory was {self.peak_mb:,.0f} MiB when last " \
-                         "measured)" if self.peak_mb else ""
+                memory = f" (its resident memory had reached {self.peak_mb:,.0f} MiB)" \
+                    if self.peak_mb else ""
                 raise WorkerDied(f"the {self.framework} worker died while {doing}: "
                                  f"{exit_reason(code)}{memory}", _signal_name(code))
             rss = rss_mb(self.process.pid)

@@ -221,6 +221,8 @@ def cmd_run(args) -> int:
     options = {"frameworks": args.frameworks, "keyword": args.keyword, "shard": args.shard}
     if writer is None:
         writer = ResultsWriter(args.json_path, command_line(), args.paths, args.label, options)
+        writer.add_cases(cases)
+        writer.flush()  # from the start: a run interrupted before its first case resumes too
     columns = [c for name in args.frameworks for c in FRAMEWORKS[name].columns()]
     done = writer.done_cases(cases, columns) if writer.resumed else set()
     todo = [c for c in cases if c.id not in done]

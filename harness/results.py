@@ -130,7 +130,7 @@ class ResultsWriter:
         return writer
 
     def set_environment(self, versions, skipped) -> None:
-        if self.resumed:  # rows from two different installs are not one run
+        if self.resumed and self.doc["rows"]:  # rows from two installs are not one run
             before = self.doc["environment"].get("frameworks") or {}
             if before != dict(versions):
                 raise ResultsError(

@@ -195,16 +195,18 @@ class WorkerHandle:
                                  f"{timeout:g} s while {doing}, and was killed")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.is_alive():
+        # The runner's thread for this worker and the main thread (stopping the run) may
+        # both stop it: each works on the process it took, never on a None left by the other.
+        process, self.process = self.process, None
+        if process is not None and process.is_alive():
             try:
                 self.conn.send(None)
-            except (OSError, BrokenPipeError):
+            except (OSError, ValueError):
                 pass
-            self.process.join(2)
-            if self.process.is_alive():
-                self.process.kill()
-                self.process.join(2)
-        self.process = None
+            process.join(2)
+            if process.is_alive():
+                process.kill()
+                process.join(2)
 
 
 def rss_mb(pid: int) -> float | None:

@@ -112,8 +112,9 @@ def _rows(doc):
     return [{k: v for k, v in r.items() if k != "duration_s"} for r in doc["rows"]]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupted_run_leaves_a_file_that_resume_completes(write_case, tmp_path, sig):
+@pytest.mark.parametrize("sig, hung", [(signal.SIGINT, "victim"), (signal.SIGTERM, "victim"),
+                                       (signal.SIGTERM, "before")])
+def test_an_interrupted_run_leaves_a_file_that_resume_completes(write_case, tmp_path, sig, hung):
     path = write_case(CASES)
     common = [str(path), "--frameworks", "reference", "--jobs", "1", "--log-dir",
               str(tmp_path / "logs")]
@@ -121,15 +122,16 @@ def test_an_interrupted_run_leaves_a_file_that_resume_completes(write_case, tmp_
     assert _cli(common + ["--json", str(full)]).wait(120) == 0
 
     out = tmp_path / "interrupted.json"
-    # the victim hangs: the run is interrupted while it is mid-case, "before" judged
-    proc = _cli(common + ["--json", str(out)], env={FAULT_ENV: "victim:hang"},
+    # a case hangs: the run is interrupted while it is mid-case, the cases before it judged
+    proc = _cli(common + ["--json", str(out)], env={FAULT_ENV: f"{hung}:hang"},
                 start_new_session=True)
+    judged = ["before"] if hung == "victim" else []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if out.exists() and json.loads(out.read_text())["rows"]:
+        if out.exists() and len(json.loads(out.read_text())["rows"]) == 2 * len(judged):
             break
         time.sleep(0.1)
-    time.sleep(0.5)
+    time.sleep(3)  # the worker is in the hung case (its start takes about a second)
     os.killpg(proc.pid, sig)  # as Ctrl-C or a CI job's cancel: the runner and its workers
     want = 130 if sig == signal.SIGINT else 143
     code = proc.wait(60)
@@ -139,11 +141,11 @@ def test_an_interrupted_run_leaves_a_file_that_resume_completes(write_case, tmp_
     assert f"conformance run --resume {out}" in stderr
     doc = json.loads(out.read_text())  # valid JSON
     assert doc["run"]["complete"] is False
-    assert {r["case"] for r in doc["rows"]} == {"before"}  # nothing from the interruption
+    assert {r["case"] for r in doc["rows"]} == set(judged)  # nothing from the interruption
 
     resumed = _cli(["--resume", str(out), "--log-dir", str(tmp_path / "logs")])
     assert resumed.wait(120) == 0, resumed.stderr.read()
-    assert "1 cases done, 2 to run" in resumed.stderr.read()
+    assert f"{len(judged)} cases done, {3 - len(judged)} to run" in resumed.stderr.read()
     doc = json.loads(out.read_text())
     assert doc["run"]["complete"] is True and len(doc["run"]["resumed"]) == 1
     assert _rows(doc) == _rows(json.loads(full.read_text()))

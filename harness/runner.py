@@ -18,7 +18,7 @@ from harness.backends import FRAMEWORKS, installed
 from harness.cases import Case
 from harness.results import ResultsWriter
 from harness.verdicts import judge_case
-from harness.worker import WorkerDied, WorkerHandle, crashed
+from harness.worker import WorkerDied, WorkerHandle, crashed, one_line
 
 
 @dataclass
@@ -118,8 +118,7 @@ def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
                     # never leave the run waiting for this case: it is an error, named
                     observed, repros = crashed(case, FRAMEWORKS[name].columns(),
                                                f"harness error in the runner while running "
-                                               f"{case.id} on {name}: {type(exc).__name__}: "
-                                               f"{exc}"), {}
+                                               f"{case.id} on {name}: {one_line(exc)}"), {}
             done.put((name, case, observed, repros))
 
     threads = [threading.Thread(target=work, args=item, daemon=True)
@@ -165,3 +164,5 @@ def _start(handle: WorkerHandle) -> None:
         handle.start()
     except WorkerDied as died:
         handle.unavailable = str(died)
+    except Exception as exc:  # a worker that cannot even be started: skipped, with why
+        handle.unavailable = f"the {handle.framework} worker could not start: {one_line(exc)}"

@@ -7,6 +7,7 @@ the run: the handle notices the death, names the signal, and starts a fresh work
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
 import signal
@@ -96,12 +97,8 @@ def serve(framework: str, conn, log_path: str | None) -> None:
                     repros[(backend.column, cid)] = _repro(backend, case, check)
             conn.send(("done", observed, repros))
         except BaseException as exc:  # a bug in the harness: say so, keep serving
-            # first line: what happened (the traceback's last line), then the traceback
-            what = "".join(traceback.format_exception_only(type(exc), exc)).strip() \
-                or type(exc).__name__
-            if what == type(exc).__name__:
-                what += " (no message)"
-            conn.send(("failed", f"{what}\n{traceback.format_exc()}"))
+            # first line: what happened, then the traceback
+            conn.send(("failed", f"{one_line(exc)}\n{traceback.format_exc()}"))
 
 
 def _repro(backend, case, check):
@@ -160,10 +157,13 @@ class WorkerHandle:
         return message[1], message[2]
 
     def _receive(self, timeout: float, doing: str, memory_mb: float | None = None):
-        # The memory limit is a watchdog on the worker's resident memory, not an rlimit:
-        # RLIMIT_AS counts address space that XLA and TensorFlow reserve without using (a
-        # JAX worker maps tens of GiB at import), so any useful value breaks them; RSS is
-        # what takes a machine down, and every framework's usage is visible there alike.
+        # The memory limit is a watchdog on the worker's resident memory, not an rlimit.
+        # RLIMIT_AS counts address space, not memory: warm workers here map 0.2 to 1.7 GiB
+        # for 0.05 to 0.7 GiB resident (TensorFlow and JAX the most), a gap that grows with
+        # cores (a stack per thread) and with a GPU (CUDA reserves its whole address
+        # space), so one value does not suit every framework; and an allocation refused by
+        # an rlimit fails inside C++ (an abort, or an error) without naming the limit.
+        # Resident memory is what takes a machine down, and it reads the same everywhere.
         deadline = time.monotonic() + timeout
         self.peak_mb = 0.0
         while True:
@@ -185,9 +185,9 @@ class WorkerHandle:
             if memory_mb and rss is not None and rss > memory_mb:
                 self.process.kill()
                 self.process.join(5)
-                raise WorkerDied(f"the {self.framework} worker used {rss:,.0f} MiB of memory, over "
-                                 f"the memory limit of {memory_mb:,.0f} MiB, while {doing}, and "
-                                 "was killed")
+                raise WorkerDied(f"the {self.framework} worker used {math.ceil(rss):,} MiB of "
+                                 f"memory, over the memory limit of {memory_mb:,.0f} MiB, while "
+                                 f"{doing}, and was killed")
             if time.monotonic() > deadline:
                 self.process.kill()
                 self.process.join(5)
@@ -207,6 +207,14 @@ class WorkerHandle:
             if process.is_alive():
                 process.kill()
                 process.join(2)
+
+
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """An exception as one line that says something: ``Type: message`` (or ``Type (no
+    message)``), whitespace and line breaks folded."""
+    text = " ".join(str(exc).split())
+    what = f"{type(exc).__name__}: {text}" if text else f"{type(exc).__name__} (no message)"
+    return what if len(what) <= limit else what[:limit - 3] + "..."
 
 
 def rss_mb(pid: int) -> float | None:

@@ -150,3 +150,25 @@ def test_an_interrupted_run_leaves_a_file_that_resume_completes(write_case, tmp_
     assert doc["run"]["complete"] is True and len(doc["run"]["resumed"]) == 1
     assert _rows(doc) == _rows(json.loads(full.read_text()))
     assert doc["cases"] == json.loads(full.read_text())["cases"]
+
+
+def test_an_unexpected_error_in_the_runner_costs_its_case_not_the_run(write_case, monkeypatch):
+    # a bug on the runner's side of a worker (not in the worker): the case is an error that
+    # says what happened, on one line, and the run neither hangs nor loses the other cases
+    from harness.worker import WorkerHandle
+    real = WorkerHandle.run_case
+
+    def run_case(self, file, case_id, *args, **kwargs):
+        if case_id == "victim":
+            raise RuntimeError("\n    a message that starts\n    on its second line\n")
+        return real(self, file, case_id, *args, **kwargs)
+
+    monkeypatch.setattr(WorkerHandle, "run_case", run_case)
+    rows = run_cases(load_file(write_case(CASES)).cases, RunOptions(frameworks=["reference"],
+                                                                    jobs=1))
+    status = {(r["case"], r["check"]): r["status"] for r in rows}
+    assert [s for (case, _), s in status.items() if case != "victim"] == ["pass"] * 3
+    victim = [r for r in rows if r["case"] == "victim"]
+    assert {r["status"] for r in victim} == {"error"}
+    assert ("harness error in the runner while running victim on reference: RuntimeError: a "
+            "message that starts on its second line") in victim[0]["message"]

@@ -916,7 +916,12 @@ def tensor_shape(value, dtype: Optional[str] = None) -> tuple[tuple, int]:
 
 def _literal(case, value, line, field, dtype=None, name=None):
     """A tensor written in the case (an input's value, weights, tangents, a feed): it must be
-    rectangular, within the element limit, and convertible to its dtype."""
+    rectangular, within the element limit, and convertible to its dtype. ``{tensor: v,
+    dtype: d}`` is the tensor ``v``; another mapping is not a literal tensor (left alone)."""
+    if isinstance(value, dict):
+        if "tensor" not in value:
+            return
+        value, dtype = value["tensor"], value.get("dtype", dtype)
     try:
         _, count = tensor_shape(value)
     except _NotATensor as exc:

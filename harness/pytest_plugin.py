@@ -119,11 +119,13 @@ def _describe(row) -> str:
     """The failure text of a row. Every field may be absent, None, NaN or infinite (a
     results row says "inf" or "nan" in words where an error is not finite): this is the
     path a user reads when something is wrong, so it never raises."""
-    from harness.report.values import format_error_figure, format_where, render_text
+    import json
+
+    from harness.report.values import format_error_figure, format_where
     lines = [f"{row.get('status', 'error')}: {row.get('message') or '(no message)'}"]
     for key in ("expected", "observed", "reference"):
         if row.get(key) is not None:
-            lines.append(f"  {key:>9}: {render_text(row[key])[:600]}")
+            lines.append(f"  {key:>9}: {json.dumps(row[key], default=str)[:600]}")
     figures = [f"{name} {format_error_figure(row.get(key))}"
                for name, key in (("max abs error", "max_abs_err"), ("rel", "max_rel_err"))
                if row.get(key) is not None]

@@ -62,7 +62,7 @@ def test_the_plugin_reports_infinite_and_nan_errors(pytester):
         "*max abs error inf, rel inf",
         "*got nan, expected 1.0*",
         "*got None (no gradient)*",
-        "*observed: [[]none[]]",
+        "*observed: [[]null[]]",
         "*max abs error inf, rel inf at [[]0[]]",
         "*error: raised ValueError: matmul*",
     ])

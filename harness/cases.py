@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
     field_validator, model_validator
 
 from harness import expressions as ex
+from harness import limits
 from harness.vocabulary import ERROR_CATEGORIES, HOST_EFFECTS, OPS
 
 
@@ -168,8 +169,13 @@ class Divergence(Model):
     @classmethod
     def _range(cls, v):
         if v is not None:
-            from packaging.specifiers import SpecifierSet
-            SpecifierSet(v)
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+            try:
+                if not SpecifierSet(v):
+                    raise InvalidSpecifier(v)
+            except InvalidSpecifier:
+                raise ValueError(f"{v!r} is not a PEP 440 version specifier; write a range "
+                                 "such as \">=2.17\" or \">=2.16,<2.18\"") from None
         return v
 
 
@@ -179,7 +185,13 @@ class Tolerance(Model):
     reason: str
 
 
-BACKEND_KEY = re.compile(r"^(reference|torch|tensorflow|jax)(\[(eager|function|jit)\])?$")
+def backend_keys() -> list[str]:
+    """What ``diverges`` may name: a framework, or one of its columns."""
+    from harness.dialects import FRAMEWORKS
+    keys = []
+    for name, fw in FRAMEWORKS.items():
+        keys += [name] + [f"{name}[{mode}]" for mode in fw.modes]
+    return keys
 
 
 # ---- checks ------------------------------------------------------------------------------
@@ -198,10 +210,11 @@ class CheckBase(Model):
     @field_validator("diverges")
     @classmethod
     def _keys(cls, v):
+        known = backend_keys()
         for key in v:
-            if not BACKEND_KEY.match(key):
-                raise ValueError(f"unknown backend {key!r}: use reference, torch, tensorflow, "
-                                 "jax, or a mode such as tensorflow[function], jax[jit]")
+            if key not in known:
+                raise ValueError(f"unknown backend {key!r}: use a framework or a column, one "
+                                 "of " + ", ".join(known))
         return v
 
     def divergences(self, backend: str, framework: str) -> list[Divergence]:
@@ -380,6 +393,15 @@ Check = Annotated[Union[tuple(Annotated[cls, Tag(kind)] for kind, cls in CHECK_T
                                 + ", ".join(CHECK_TYPES))]
 
 
+class Limits(Model):
+    """What a case needs beyond the defaults (``harness/limits.py``), with the reason."""
+    seconds: Optional[float] = Field(None, gt=0)  # per framework worker, all its columns
+    memory_mb: Optional[int] = Field(None, ge=1)  # the worker's resident memory
+    loop_steps: Optional[int] = Field(None, ge=1)  # loop iterations, optimizer steps
+    elements: Optional[int] = Field(None, ge=1)  # of one input or one `shape=`
+    reason: str = Field(min_length=1)
+
+
 class CaseModel(Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     title: str
@@ -390,6 +412,7 @@ class CaseModel(Model):
     program: str = ""
     checks: list[Check] = Field(min_length=1)
     tags: list[str] = []
+    limits: Optional[Limits] = None
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -429,6 +452,17 @@ class Case:
     tags: list[str] = field(default_factory=list)
     check_ids: list[str] = field(default_factory=list)
     text: str = ""  # the program text, for reports and repro scripts
+    limits: Optional[Limits] = None
+
+    def timeout(self, default: float) -> float:
+        """Seconds a framework worker may spend on this case: the run's limit, or the
+        case's own if it raises it."""
+        own = self.limits.seconds if self.limits else None
+        return max(default, own) if own else default
+
+    def memory_mb(self, default: int) -> int:
+        own = self.limits.memory_mb if self.limits else None
+        return max(default, own) if own else default
 
     def check(self, check_id: str):
         return self.checks[self.check_ids.index(check_id)]
@@ -475,14 +509,27 @@ def load_file(path) -> LoadResult:
     path = Path(path)
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > limits.MAX_FILE_BYTES:
+            return LoadResult([], [CaseError(name, 1, "", f"the file has {size:,} bytes; a case "
+                                             f"file is at most {limits.MAX_FILE_BYTES:,} "
+                                             "(split it by topic)")])
         text = path.read_text(encoding="utf-8")
         data, lines = _load_yaml(text)
+    except _YamlLimit as exc:
+        field = ".".join(str(x) for x in exc.path[:6]) + ("..." if len(exc.path) > 6 else "")
+        return LoadResult([], [CaseError(name, exc.line, field, exc.message)])
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        return LoadResult([], [CaseError(name, mark.line + 1 if mark else None, "",
+        last = max(1, len(text.splitlines()))  # a mark at the end of the text: its last line
+        return LoadResult([], [CaseError(name, min(mark.line + 1, last) if mark else 1, "",
                                          f"invalid YAML: {problem}")])
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        return LoadResult([], [CaseError(name, line, "", f"not UTF-8 text: byte "
+                                         f"{exc.object[exc.start]:#04x} at offset {exc.start}")])
+    except OSError as exc:
         return LoadResult([], [CaseError(name, None, "", str(exc))])
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         return LoadResult([], [CaseError(name, 1, "cases",
@@ -500,6 +547,10 @@ def load_file(path) -> LoadResult:
             cases.append(_build(raw, name, i, lines, topic))
         except CaseError as err:
             errors.append(err)
+        except Exception as exc:  # a gap in validation: still one case's error, never a crash
+            errors.append(CaseError(name, lines.get(("cases", i), 1), f"cases[{i}]",
+                                    f"could not be validated ({type(exc).__name__}: {exc}); "
+                                    "this is a bug in the harness, please report it"))
     return LoadResult(cases, errors)
 
 
@@ -526,7 +577,7 @@ def _build(raw, file: str, index: int, lines: dict, topic: str) -> Case:
     check_ids = _check_ids(checks)
     case = Case(model.id, model.title, model.covers, model.source,
                 {k: v for k, v in model.inputs.items()}, model.functions, program, checks,
-                file, line, topic, model.tags, check_ids, model.program)
+                file, line, topic, model.tags, check_ids, model.program, model.limits)
     _validate_names(case, model, where)
     return case
 
@@ -615,11 +666,15 @@ def _validate_names(case: Case, model: CaseModel, where: _Where) -> None:
         if missing:
             raise CaseError(case.file, where.block("program", stmt.line), "program",
                             f"unknown input or name {sorted(missing)[0]!r}")
+    _validate_inputs(case, where)
+    program_loops = _static(case, case.program, lambda n: where.block("program", n), "program")
     state = {name for c in case.checks if c.kind == "checkpoint" for name in c.checkpoint.state}
+    called: dict[str, set[str]] = {}  # function -> the case functions it calls
     for name, fn in case.functions.items():
         scope = set(fn.args) | set(case.inputs) | {"result", "grad"} | state
         texts = [("forward", fn.forward)] if fn.forward else []
         texts += [(f"backward[{i}]", b) for i, b in enumerate(fn.backwards)]
+        codes = []
         for label, text in texts:
             try:
                 node = ex.parse_expression(text)
@@ -628,6 +683,9 @@ def _validate_names(case: Case, model: CaseModel, where: _Where) -> None:
                                 f"{label.split('[')[0]}", str(err)) from None
             _known(case, node, scope, known_fns, where.line("functions", name),
                    f"functions.{name}.{label}")
+            _static(case, node, lambda n: where.line("functions", name),
+                    f"functions.{name}.{label}")
+            codes.append(node)
         if fn.body:
             try:
                 body = ex.parse_program(fn.body)
@@ -637,8 +695,24 @@ def _validate_names(case: Case, model: CaseModel, where: _Where) -> None:
             scope |= set(ex.assigned(body))
             _known(case, body, scope, known_fns, where.line("functions", name, "body"),
                    f"functions.{name}.body")
+            _static(case, body, lambda n: where.block("functions", name, "body", n),
+                    f"functions.{name}.body")
+            codes.append(body)
+        called[name] = {c.fn for c in ex.calls_used(codes) if c.fn in case.functions}
+    _no_recursion(case, called, where)
     for i, check in enumerate(case.checks):
         _validate_check(case, check, i, defined, known_fns, where)
+        _validate_expectations(case, check, i, where)
+        if check.kind == "optimize":
+            total = check.optimize.steps * program_loops
+            if total > _cap(case, "loop_steps"):
+                raise CaseError(case.file, where.line("checks", i, "optimize", "steps"),
+                                f"checks[{i}].optimize.steps",
+                                f"{check.optimize.steps:,} steps" + (
+                                    f" of a program whose loops run {program_loops:,} times"
+                                    if program_loops > 1 else "")
+                                + f" exceed the limit of {_cap(case, 'loop_steps'):,} "
+                                "iterations" + _RAISE.format("loop_steps"))
 
 
 def _known(case, node, scope, fns, line, field):
@@ -713,6 +787,25 @@ def _validate_check(case, check, i, defined, fns, where):
         except ex.ExpressionError as err:
             fail("value", str(err))
         _known(case, node, defined, fns, where.line("checks", i, "value"), f"checks[{i}].value")
+        _static(case, node, lambda n: where.line("checks", i, "value"), f"checks[{i}].value")
+    elif kind == "while_loop":
+        spec = check.while_loop
+        scope = defined | set(spec.vars)
+        for label, text in [("cond", spec.cond)] + [(f"body.{k}", v) for k, v in spec.body.items()]:
+            field = f"while_loop.{label}"
+            line = where.line("checks", i, "while_loop", *label.split("."))
+            try:
+                node = ex.parse_expression(text)
+            except ex.ExpressionError as err:
+                fail(field, str(err))
+            _known(case, node, scope, fns, line, f"checks[{i}].{field}")
+            _static(case, node, lambda n: line, f"checks[{i}].{field}")
+        unknown = [k for k in spec.body if k not in spec.vars]
+        if unknown:
+            fail("while_loop", f"the body assigns {unknown[0]!r}, which is not one of `vars`")
+        for name, value in spec.vars.items():
+            _literal(case, value, where.line("checks", i, "while_loop", "vars", name),
+                     f"checks[{i}].while_loop.vars.{name}")
     elif kind in ("grad", "backward_twice", "jvp", "jacobian"):
         target = getattr(check, kind)
         need(kind, target if isinstance(target, list) else [target])
@@ -721,6 +814,16 @@ def _validate_check(case, check, i, defined, fns, where):
             wrt, dict) else wrt))
         if kind == "grad" and check.order > 1 and not isinstance(wrt, str) and len(wrt) != 1:
             fail("order", "higher orders take one `wrt`")
+        if kind == "jvp" and len(check.tangents) != len(wrt):
+            fail("tangents", f"one tangent per `wrt` name: {len(wrt)} name(s), "
+                 f"{len(check.tangents)} tangent(s)")
+        for field in ("weights", "tangents"):
+            value = getattr(check, field, None)
+            for j, item in enumerate([] if value is None else value if field == "tangents"
+                                     else [value]):
+                if item is not None:
+                    _literal(case, item, where.line("checks", i, field),
+                             f"checks[{i}].{field}" + (f"[{j}]" if field == "tangents" else ""))
     elif kind == "attributes":
         need("attributes", check.attributes)
         if check.backward:
@@ -731,39 +834,469 @@ def _validate_check(case, check, i, defined, fns, where):
     elif kind == "trace":
         if check.trace not in case.functions:
             fail("trace", f"unknown function {check.trace!r}")
+        want = len(case.functions[check.trace].args)
+        for j, call in enumerate(check.calls):
+            if len(call) != want:
+                fail("calls", f"calls[{j}] gives {len(call)} argument(s); {check.trace} takes "
+                     f"{want}")
+            for arg in call:
+                if isinstance(arg, dict) and "tensor" in arg:
+                    _literal(case, arg["tensor"], where.line("checks", i, "calls", j),
+                             f"checks[{i}].calls[{j}]", arg.get("dtype"))
     elif kind == "checkpoint":
         if check.checkpoint.method not in case.functions:
             fail("checkpoint", f"unknown function {check.checkpoint.method!r}")
+        for name, value in check.checkpoint.state.items():
+            _literal(case, value, where.line("checks", i, "checkpoint", "state", name),
+                     f"checks[{i}].checkpoint.state.{name}")
+    elif kind == "static_graph":
+        spec = check.static_graph
+        for j, feed in enumerate(spec.feeds):
+            for name, value in feed.items():
+                if name not in spec.placeholders:
+                    fail("static_graph", f"feeds[{j}] feeds {name!r}, which is not a placeholder")
+                _literal(case, value, where.line("checks", i, "static_graph", "feeds", j),
+                         f"checks[{i}].static_graph.feeds[{j}].{name}",
+                         spec.placeholders[name].get("dtype"))
     if kind in ("grad", "watched"):
         need("tape", check.tape.watch)
+
+
+# ---- limits and structure: what would hang, blow up, or never match ---------------------
+
+_RAISE = " (a case that needs more says so: `limits: {{{}: N, reason: ...}}`)"
+
+
+def _cap(case, what: str) -> int:
+    default = limits.max_elements() if what == "elements" else limits.MAX_LOOP_STEPS
+    own = getattr(case.limits, what, None) if case.limits else None
+    return max(default, own) if own else default
+
+
+class _NotATensor(ValueError):
+    pass
+
+
+def tensor_shape(value, dtype: Optional[str] = None) -> tuple[tuple, int]:
+    """The shape and element count of a literal tensor: a scalar, or nested lists of one
+    kind of scalar with every row as long as the others. Raises ``ValueError`` saying where
+    it is ragged (``[[1.0, 2.0], [3.0]]``) or what does not belong."""
+    kinds: set[str] = set()
+
+    def shape(v, path):
+        if isinstance(v, list):
+            shapes = [shape(x, f"{path}[{i}]") for i, x in enumerate(v)]
+            for i, s in enumerate(shapes):
+                if s != shapes[0]:
+                    raise _NotATensor(f"a ragged list: {path}[0] has shape {list(shapes[0])} but "
+                                      f"{path}[{i}] has shape {list(s)}; every row of a tensor "
+                                      "has the same length")
+            return (len(v),) + (shapes[0] if shapes else ())
+        if isinstance(v, bool):
+            kinds.add("bool")
+        elif isinstance(v, (int, float)):
+            kinds.add("number")
+        elif isinstance(v, (str, bytes)):
+            kinds.add("string")
+        else:
+            what = "null" if v is None else "a mapping" if isinstance(v, dict) else \
+                type(v).__name__
+            raise _NotATensor(f"{path or 'the value'} is {what}, not a number, bool or string")
+        if "string" in kinds and len(kinds) > 1:
+            raise _NotATensor(f"{path or 'the value'} mixes strings with numbers")
+        return ()
+
+    dims = shape(value, "")
+    count = 1
+    for d in dims:
+        count *= d
+    return dims, count
+
+
+def _literal(case, value, line, field, dtype=None, name=None):
+    """A tensor written in the case (an input's value, weights, tangents, a feed): it must be
+    rectangular, within the element limit, and convertible to its dtype. ``{tensor: v,
+    dtype: d}`` is the tensor ``v``; another mapping is not a literal tensor (left alone)."""
+    if isinstance(value, dict):
+        if "tensor" not in value:
+            return
+        value, dtype = value["tensor"], value.get("dtype", dtype)
+    try:
+        _, count = tensor_shape(value)
+    except _NotATensor as exc:
+        raise CaseError(case.file, line, field, str(exc)) from None
+    cap = _cap(case, "elements")
+    if count > cap:
+        raise CaseError(case.file, line, field, f"{count:,} elements; the limit is {cap:,}"
+                        + _RAISE.format("elements"))
+    if _is_text(value) and dtype not in (None, "string"):
+        raise CaseError(case.file, line, field, f"a string is not a {dtype}")
+    if dtype == "string" and not _is_text(value) and count:
+        raise CaseError(case.file, line, field, "numbers are not a string tensor; quote them")
+    try:
+        array = to_array(value, dtype)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise CaseError(case.file, line, field, f"not a {dtype or 'tensor'}: {exc}") from None
+    if array.dtype == object and not _is_text(value):
+        raise CaseError(case.file, line, field, "an integer beyond int64")
+
+
+def _validate_inputs(case, where) -> None:
+    cap = _cap(case, "elements")
+    for name, spec in case.inputs.items():
+        if spec.random:
+            if any(d < 0 for d in spec.shape):
+                raise CaseError(case.file, where.line("inputs", name, "shape"),
+                                f"inputs.{name}.shape", f"a negative dimension in {spec.shape}")
+            count = 1
+            for d in spec.shape:
+                count *= d
+            if count > cap:
+                raise CaseError(case.file, where.line("inputs", name, "shape"),
+                                f"inputs.{name}.shape", f"{name} of shape {spec.shape} would "
+                                f"have {count:,} elements; the limit is {cap:,}"
+                                + _RAISE.format("elements"))
+        elif spec.kind != "host":
+            _literal(case, spec.value, where.line("inputs", name, "value"),
+                     f"inputs.{name}.value", spec.dtype)
+
+
+def _static(case, code, line_of, field) -> int:
+    """What validation can see before anything runs: constants that would be huge, list
+    literals used as tensors, shapes over the element limit, loops over the step limit.
+    Returns the most iterations one run of ``code`` makes (nested loops multiply)."""
+    try:
+        ex.check_constants(code, limits.MAX_INT)
+        ex.check_list_operands(code)
+    except ex.ExpressionError as err:
+        raise CaseError(case.file, line_of(err.line), field, str(err)) from None
+    cap = _cap(case, "elements")
+    for call in ex.calls_used(code):
+        for key, value in call.kwargs:
+            if key not in ("shape", "depth"):
+                continue
+            dims = value.items if isinstance(value, ex.ListOf) else (value,)
+            sizes = [ex.constant_value(d) for d in dims]
+            if any(s is None for s in sizes):
+                continue
+            count = 1
+            for s in sizes:
+                count *= max(int(s), 0)
+            if count > cap:
+                raise CaseError(case.file, line_of(call.line), field,
+                                f"{call.fn}({key}={ex.render(value)}) asks for {count:,} "
+                                f"elements; the limit is {cap:,}" + _RAISE.format("elements"))
+    if isinstance(code, tuple):
+        return _loops(case, code, line_of, field, 1)
+    return 1
+
+
+def _loops(case, statements, line_of, field, outer: int) -> int:
+    worst = outer
+    for s in statements:
+        if not isinstance(s, ex.Loop):
+            continue
+        n = _loop_count(case, s.count)
+        total = outer * max(n if n is not None else 1, 1)
+        if total > _cap(case, "loop_steps"):
+            runs = f"{n:,} times" + (f" inside loops, {total:,} iterations" if outer > 1 else "")
+            raise CaseError(case.file, line_of(s.line), field,
+                            f"this loop runs {runs}; the limit is "
+                            f"{_cap(case, 'loop_steps'):,}" + _RAISE.format("loop_steps"))
+        worst = max(worst, _loops(case, s.body, line_of, field, total))
+    return worst
+
+
+def _loop_count(case, node) -> Optional[int]:
+    """The count of `range(...)` where validation can know it: a constant, an input that
+    holds an integer, or an element of an input that holds a list of integers (the most)."""
+    def ints(v):
+        if isinstance(v, bool):
+            return []
+        if isinstance(v, int):
+            return [v]
+        if isinstance(v, list):
+            return [x for item in v for x in ints(item)]
+        return []
+
+    if isinstance(node, ex.Name) and node.id in case.inputs:
+        found = ints(case.inputs[node.id].value)
+        return max(found) if found and not isinstance(case.inputs[node.id].value, list) \
+            else None
+    if isinstance(node, ex.Call) and node.fn == "getitem" and isinstance(node.args[0], ex.Name) \
+            and node.args[0].id in case.inputs:
+        found = ints(case.inputs[node.args[0].id].value)
+        return max(found) if found else None
+    value = ex.constant_value(node)
+    return int(value) if value is not None and abs(value) < float("inf") else None
+
+
+def _no_recursion(case, called: dict[str, set[str]], where) -> None:
+    """Functions that call themselves, directly or through each other, never return (the
+    language has no conditionals to stop them)."""
+    def cycle(start):
+        stack = [(start, [start])]
+        seen = set()
+        while stack:
+            name, path = stack.pop()
+            for callee in sorted(called.get(name, ())):
+                if callee == start:
+                    return path + [callee]
+                if callee not in seen:
+                    seen.add(callee)
+                    stack.append((callee, path + [callee]))
+        return None
+
+    for name in case.functions:
+        path = cycle(name)
+        if path:
+            how = "calls itself" if len(path) == 2 else "calls itself through " + \
+                " -> ".join(path)
+            raise CaseError(case.file, where.line("functions", name), f"functions.{name}",
+                            f"{name} {how}: the case language has no conditionals, so "
+                            "recursion never ends")
+
+
+def _is_error(value) -> bool:
+    return isinstance(value, dict) and set(value) == {"error"}
+
+
+def _describe_value(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping {" + ", ".join(map(str, list(value)[:4])) + ("...}" if len(value) > 4
+                                                                       else "}")
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return f"the {type(value).__name__} {value!r}"[:80]
+
+
+def _mapping_problem(value, allowed, what) -> Optional[str]:
+    if not isinstance(value, dict):
+        return f"{what} is a mapping; got {_describe_value(value)}"
+    extra = [k for k in value if k not in allowed]
+    if extra:
+        return f"{extra[0]!r} is not among the keys of {what}: {', '.join(map(str, allowed))}"
+    return None
+
+
+def _list_problem(value, n, what) -> Optional[str]:
+    if not isinstance(value, list):
+        return f"{what} is a list of {n}; got {_describe_value(value)}"
+    if len(value) != n:
+        return f"{what} is a list of {n}; got {len(value)}"
+    return None
+
+
+def structure_problem(check, value) -> Optional[str]:
+    """Why an expected value (``expect``, ``claim``, a divergence's ``expect``) can never
+    match what the check observes, or None. An ``{error: ...}`` fits every check."""
+    if value is ABSENT or _is_error(value):
+        return None
+    kind = check.kind
+    if kind in ("grad", "backward_twice"):
+        wrt = check.wrt
+        if isinstance(wrt, str):
+            return None
+        if isinstance(wrt, dict):
+            return _mapping_problem(value, list(wrt), "the gradients (`wrt` is a mapping)")
+        problem = _list_problem(value, len(wrt), f"the gradient w.r.t. [{', '.join(wrt)}]")
+        return problem and problem + " (one gradient per `wrt` name, null for none)"
+    if kind in ("value", "jvp", "jacobian"):
+        if isinstance(value, dict) and set(value) != {"bytes"}:
+            return f"a {kind} check observes a value, not {_describe_value(value)}"
+        return None
+    if kind == "attributes":
+        problem = _mapping_problem(value, check.attributes, "the attributes observation")
+        if problem:
+            return problem
+        for name, fields in value.items():
+            problem = _mapping_problem(fields, check.fields, f"the attributes of {name}")
+            if problem:
+                return problem
+        return None
+    if kind == "watched":
+        return None if isinstance(value, list) else \
+            f"the watched names are a list; got {_describe_value(value)}"
+    if kind == "optimize":
+        spec = check.optimize
+        names = list(spec.record or (spec.params + [spec.loss]))
+        problem = _mapping_problem(value, names + ["final"], "the trajectories")
+        if problem is None and "final" in value:
+            problem = _mapping_problem(value["final"], names, "final")
+        return problem
+    if kind == "trace":
+        problem = _mapping_problem(value, ["outputs", "traced", "log", "appended", "distinct"],
+                                   "the trace observation")
+        for key in ("outputs", "traced"):
+            if problem is None and key in value:
+                problem = _list_problem(value[key], len(check.calls),
+                                        f"{key} (one per call)")
+        return problem
+    if kind == "static_graph":
+        return _list_problem(value, len(check.static_graph.feeds), "the fetches (one per feed)")
+    if kind == "while_loop":
+        return _mapping_problem(value, list(check.while_loop.vars), "the final variables")
+    if kind == "checkpoint":
+        spec = check.checkpoint
+        problem = _mapping_problem(value, ["before", "after", "variables"],
+                                   "the checkpoint observation")
+        for key in ("before", "after"):
+            if problem is None and key in value:
+                problem = _list_problem(value[key], len(getattr(spec, key)),
+                                        f"{key} (one per call)")
+        return problem
+    return None
+
+
+def _validate_expectations(case, check, i, where) -> None:
+    places = [("expect", check.expect, ("expect",)), ("claim", check.claim, ("claim",))]
+    for backend, decls in check.diverges.items():
+        for j, d in enumerate(decls if isinstance(decls, list) else [decls]):
+            at = ("diverges", backend) + ((j,) if isinstance(decls, list) else ())
+            places.append((".".join(map(str, at)) + ".expect", d.expect, at + ("expect",)))
+    for label, value, loc in places:
+        problem = structure_problem(check, value)
+        if problem:
+            raise CaseError(case.file, where.line("checks", i, *loc), f"checks[{i}].{label}",
+                            f"cannot match this {check.kind} check: {problem}")
 
 
 # ---- YAML with line numbers --------------------------------------------------------------
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+def _children(n) -> list:
+    """A node's children with the key (or index) each sits under."""
+    if isinstance(n, yaml.MappingNode):  # keys too: an alias may stand for a key
+        out = []
+        for k, v in n.value:
+            label = k.value if isinstance(k, yaml.ScalarNode) else "?"
+            out += [(label, k), (label, v)]
+        return out
+    if isinstance(n, yaml.SequenceNode):
+        return list(enumerate(n.value))
+    return []
+
+
+def _check_expansion(root) -> None:
+    """Measure what the composed graph expands to before building anything: each distinct
+    node once (memoised), so an alias bomb is refused in time proportional to its text."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    active: set[int] = set()
+
+    def measure(n, at_line, path):
+        key = id(n)
+        if key in size:
+            return
+        if key in active:
+            raise _YamlLimit(at_line, path, "an alias refers to a node that contains it (a "
+                             "recursive anchor)")
+        active.add(key)
+        total, deepest = 1, 0
+        for index, child in _children(n):
+            measure(child, n.start_mark.line + 1, path + (index,))
+            total += size[id(child)]
+            deepest = max(deepest, depth[id(child)])
+        active.discard(key)
+        size[key], depth[key] = total, deepest + 1
+
+    measure(root, 1, ())
+    if size[id(root)] > limits.MAX_YAML_NODES:  # where the count passes the limit
+        n, path, count, counted = root, (), 0, set()
+        while True:
+            for index, child in _children(n):
+                if count + size[id(child)] <= limits.MAX_YAML_NODES:
+                    count += size[id(child)]
+                    counted.add(id(child))
+                    continue
+                if id(child) in counted or not _children(child):  # an alias used here
+                    raise _YamlLimit(n.start_mark.line + 1, path, f"the YAML expands to more "
+                                     f"than {limits.MAX_YAML_NODES:,} nodes (an alias `*a` "
+                                     "repeats all that `&a` names); a case file stays far "
+                                     "below that")
+                n, path, count = child, path + (index,), count + 1
+                break
+    if depth[id(root)] > limits.MAX_YAML_DEPTH:
+        n, path = root, ()
+        for _ in range(limits.MAX_YAML_DEPTH):
+            index, n = max(_children(n), key=lambda ic: depth[id(ic[1])])
+            path += (index,)
+        raise _YamlLimit(n.start_mark.line + 1, path, f"the YAML is nested deeper than "
+                         f"{limits.MAX_YAML_DEPTH} levels")
+
+
+class _YamlLimit(Exception):
+    def __init__(self, line: int, path: tuple, message: str):
+        super().__init__(message)
+        self.line, self.path, self.message = line, path, message
+
+
 def _load_yaml(text: str):
     """Parse YAML safely, returning the data and a map from path (keys and indices) to the
-    1-based line where that value starts."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    1-based line where that value starts.
+
+    The composed node graph is built into data here, one node at a time, with a budget: an
+    alias repeats the node it names, so nine nested levels of ``&a [*a, *a, ...]`` stand
+    for 10^9 nodes in a few hundred bytes. Past ``MAX_YAML_NODES`` (or ``MAX_YAML_DEPTH``
+    levels, or an alias inside its own anchor) the file is refused with the line reached."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise _YamlLimit(1, (), f"the YAML is nested too deeply (the limit is "
+                         f"{limits.MAX_YAML_DEPTH} levels)") from None
     lines: dict = {}
     if node is None:
         return None, lines
+    _check_expansion(node)
     constructor = yaml.SafeLoader("")
+    count = [0]
+    active: set[int] = set()
+    seen: set[int] = set()
 
-    def build(n, path):
-        lines[path] = n.start_mark.line + 1
+    def build(n, path, site=1):
+        count[0] += 1
+        line = n.start_mark.line + 1
+        if id(n) not in seen:  # an alias repeats a node built before: name where it is used
+            seen.add(id(n))
+            site = line
+        if count[0] > limits.MAX_YAML_NODES:
+            raise _YamlLimit(site, path, f"the YAML expands to more than "
+                             f"{limits.MAX_YAML_NODES:,} nodes (an alias `*a` repeats all "
+                             "that `&a` names); a case file stays far below that")
+        if len(path) > limits.MAX_YAML_DEPTH:
+            raise _YamlLimit(line, path, f"the YAML is nested deeper than "
+                             f"{limits.MAX_YAML_DEPTH} levels")
+        if id(n) in active:
+            raise _YamlLimit(site, path, "an alias refers to a node that contains it (a "
+                             "recursive anchor)")
+        lines[path] = line
+        if isinstance(n, (yaml.MappingNode, yaml.SequenceNode)) and n.tag not in _PLAIN_TAGS:
+            tag = n.tag.replace("tag:yaml.org,2002:", "!!")
+            raise _YamlLimit(line, path, f"the tag {tag} is not allowed: a case file is plain "
+                             "YAML (mappings, lists, numbers, strings, booleans, null)")
         if isinstance(n, yaml.MappingNode):
+            active.add(id(n))
             out = {}
             for k, v in n.value:
+                if not isinstance(k, yaml.ScalarNode):
+                    raise _YamlLimit(k.start_mark.line + 1, path, "a mapping key must be a "
+                                     "plain scalar (a name), not a list or a mapping")
                 key = constructor.construct_object(k, deep=True)
                 lines[path + (key,)] = k.start_mark.line + 1
                 if isinstance(v, yaml.ScalarNode) and v.style in ("|", ">"):
                     lines[path + (key, "<value>")] = v.start_mark.line + 2
-                out[key] = build(v, path + (key,))
+                out[key] = build(v, path + (key,), site)
                 lines[path + (key,)] = k.start_mark.line + 1
+            active.discard(id(n))
             return out
         if isinstance(n, yaml.SequenceNode):
-            return [build(v, path + (i,)) for i, v in enumerate(n.value)]
+            active.add(id(n))
+            out = [build(v, path + (i,), site) for i, v in enumerate(n.value)]
+            active.discard(id(n))
+            return out
         return constructor.construct_object(n, deep=True)
 
     return build(node, ()), lines

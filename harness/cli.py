@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -18,10 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
     TimeElapsedColumn
 from rich.table import Table
 
+from harness import limits
 from harness.dialects import FRAMEWORKS, installed
 from harness.cases import CaseError, load_paths
-from harness.results import ResultsWriter, command_line
-from harness.runner import RunEvents, RunOptions, run_cases
+from harness.report.results import ResultsError as ReportError
+from harness.results import ResultsError, ResultsWriter, command_line, merge_shards, \
+    select_shard, shard_of
+from harness.runner import RunEvents, RunInterrupted, RunOptions, run_cases
 from harness.verdicts import STATUSES
 
 STYLE = {"pass": "green", "divergence": "yellow", "fixed": "cyan", "fail": "bold red",
@@ -34,9 +39,11 @@ def main(argv=None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    if getattr(args, "max_elements", None):  # the workers load the cases too: tell them
+        os.environ[limits.ELEMENTS_ENV] = str(args.max_elements)
     try:
         return args.func(args)
-    except (FileNotFoundError, CaseError) as exc:
+    except (FileNotFoundError, CaseError, ResultsError, ReportError) as exc:
         Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False,
                                    soft_wrap=True)
         return 2
@@ -48,9 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run cases on every installed framework")
-    run.add_argument("paths", nargs="*", default=["cases"], help="case files or directories "
-                     "(default: cases/)")
-    run.add_argument("--frameworks", "-f", type=_frameworks, default=list(FRAMEWORKS),
+    run.add_argument("paths", nargs="*", help="case files or directories (default: cases/)")
+    run.add_argument("--frameworks", "-f", type=_frameworks,
                      help="comma-separated: " + ",".join(FRAMEWORKS) + " (default: all)")
     run.add_argument("--json", dest="json_path", default="reports/results.json",
                      help="results file (default: reports/results.json)")
@@ -59,8 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", help="only cases whose id, title, topic or covered "
                      "IDs match this glob or substring")
     run.add_argument("--jobs", "-j", type=int, default=0, help="cases at a time (default: cores)")
-    run.add_argument("--timeout", type=float, default=600.0, help="seconds per case and "
-                     "framework (default: 600)")
+    run.add_argument("--timeout", type=float, default=limits.DEFAULT_TIMEOUT_S,
+                     help="seconds per case and framework worker (default: "
+                     f"{limits.DEFAULT_TIMEOUT_S:g}; a case may raise its own)")
+    run.add_argument("--memory-limit", type=float, default=limits.DEFAULT_MEMORY_MB,
+                     metavar="MIB", help="resident memory per framework worker, MiB (default: "
+                     f"{limits.DEFAULT_MEMORY_MB}; 0: none)")
+    run.add_argument("--max-elements", type=int, metavar="N", help="elements of one input "
+                     f"(default: {limits.DEFAULT_MAX_ELEMENTS:,})")
+    run.add_argument("--shard", metavar="K/N", type=_shard, help="run shard K of N: a "
+                     "deterministic share of the cases (merge the N files with "
+                     "`conformance merge --shards`)")
+    run.add_argument("--resume", metavar="FILE", help="continue the interrupted results file "
+                     "FILE: run only the cases it lacks, write to it")
     run.add_argument("--label", help="a label for this run (the version matrix uses it)")
     run.add_argument("--log-dir", default="reports/logs", help="framework logs (default: "
                      "reports/logs)")
@@ -68,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check case files without running them")
     val.add_argument("paths", nargs="*", default=["cases"])
+    val.add_argument("--max-elements", type=int, metavar="N", help="elements of one input "
+                     f"(default: {limits.DEFAULT_MAX_ELEMENTS:,})")
     val.set_defaults(func=cmd_validate)
 
     ls = sub.add_parser("list", help="list cases and their checks")
@@ -85,10 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=cmd_report)
 
     mer = sub.add_parser("merge", help="merge runs (framework versions, machines) into one "
-                         "version-matrix report")
+                         "version-matrix report; with --shards, the shards of one run")
     mer.add_argument("results", nargs="+", help="results JSON files or directories of them")
-    mer.add_argument("--html", required=True)
+    mer.add_argument("--shards", action="store_true", help="the files are the shards of one "
+                     "run (--shard K/N): write the document and report one run would have")
+    mer.add_argument("--html", help="the report (required without --shards)")
     mer.add_argument("--json", dest="json_path", help="also write the merged document")
+    mer.add_argument("--junit", help="JUnit XML of the merged shards")
     mer.set_defaults(func=cmd_merge)
     return p
 
@@ -100,6 +122,14 @@ def _frameworks(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(f"unknown framework {unknown[0]!r}; choose from "
                                          + ", ".join(FRAMEWORKS))
     return names
+
+
+def _shard(text: str) -> str:
+    try:
+        shard_of(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def select(cases, keyword: str | None):
@@ -164,40 +194,86 @@ def cmd_frameworks(args) -> int:
 
 def cmd_run(args) -> int:
     console = Console(stderr=True)
+    writer = None
+    if args.resume:  # the interrupted run's own selection, unless given again
+        writer = ResultsWriter.resume(args.resume, command_line())
+        before = writer.doc["run"]["options"]
+        if args.frameworks and before.get("frameworks") and args.frameworks != before["frameworks"]:
+            raise ResultsError(f"{args.resume} ran --frameworks {','.join(before['frameworks'])}; "
+                               "resume it with the same frameworks")
+        args.frameworks = args.frameworks or before.get("frameworks")
+        args.paths = args.paths or writer.doc["run"].get("paths")
+        args.keyword = args.keyword or before.get("keyword")
+        args.shard = args.shard or before.get("shard")
+        args.json_path = args.resume
+    args.frameworks = args.frameworks or list(FRAMEWORKS)
+    args.paths = args.paths or ["cases"]
     loaded = load_paths(args.paths)
     _report_errors(console, loaded.errors)
     cases = select(loaded.cases, args.keyword)
+    if args.shard:
+        cases = select_shard(cases, *shard_of(args.shard))
     if not cases:
         console.print("no cases to run" + (f" matching {args.keyword!r}" if args.keyword
                                            else ""))
         return 2 if loaded.errors else 0
-    writer = ResultsWriter(args.json_path, command_line(), args.paths, args.label)
-    options = RunOptions(frameworks=args.frameworks, jobs=args.jobs, timeout=args.timeout,
-                         log_dir=Path(args.log_dir) if args.log_dir else None)
+    options = {"frameworks": args.frameworks, "keyword": args.keyword, "shard": args.shard}
+    if writer is None:
+        writer = ResultsWriter(args.json_path, command_line(), args.paths, args.label, options)
+        writer.add_cases(cases)
+        writer.flush()  # from the start: a run interrupted before its first case resumes too
+    columns = [c for name in args.frameworks for c in FRAMEWORKS[name].columns()]
+    done = writer.done_cases(cases, columns) if writer.resumed else set()
+    todo = [c for c in cases if c.id not in done]
+    if writer.resumed:
+        console.print(f"resuming {args.resume}: {len(done)} cases done, {len(todo)} to run",
+                      highlight=False, soft_wrap=True)
+    run_options = RunOptions(frameworks=args.frameworks, jobs=args.jobs, timeout=args.timeout,
+                             memory_mb=args.memory_limit or None,
+                             log_dir=Path(args.log_dir) if args.log_dir else None)
     tty = console.is_terminal
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True, disable=not tty)
-    counts: Counter = Counter()
-    with progress:
-        task = progress.add_task(f"starting {', '.join(args.frameworks)}", total=len(cases))
 
-        def started(versions, skipped):
-            for name, why in skipped.items():
-                console.print(f"[dim]skipped {name}: {escape(why)}[/dim]", highlight=False)
-            progress.update(task, description="running")
+    def started(versions, skipped):
+        for name, why in skipped.items():
+            console.print(f"[dim]skipped {name}: {escape(why)}[/dim]", highlight=False)
+        progress.update(task, description="running")
 
-        def case_done(case, rows):
-            counts.update(r["status"] for r in rows)
-            progress.update(task, advance=1, description=case.id[:40])
-            for r in rows:
-                if r["status"] in ("fail", "error"):
-                    where = escape(f"{r['case']}::{r['check']}[{r['backend']}]")
-                    console.print(f"[{STYLE[r['status']]}]{r['status']:>5}[/] {where} "
-                                  f"{escape(r['message'])}", highlight=False, soft_wrap=True)
+    def case_done(case, rows):
+        progress.update(task, advance=1, description=case.id[:40])
+        for r in rows:
+            if r["status"] in ("fail", "error"):
+                where = escape(f"{r['case']}::{r['check']}[{r['backend']}]")
+                console.print(f"[{STYLE[r['status']]}]{r['status']:>5}[/] {where} "
+                              f"{escape(r['message'])}", highlight=False, soft_wrap=True)
 
-        rows = run_cases(cases, options, writer, RunEvents(started=started,
-                                                            case_done=case_done))
+    def terminate(signum, frame):
+        raise RunInterrupted("SIGTERM")
+
+    interrupted = None
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        with progress:
+            task = progress.add_task(f"starting {', '.join(args.frameworks)}", total=len(todo))
+            if todo:
+                run_cases(todo, run_options, writer, RunEvents(started=started,
+                                                               case_done=case_done))
+    except KeyboardInterrupt:
+        interrupted = "SIGINT"
+    except RunInterrupted as exc:
+        interrupted = exc.signal
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if interrupted:
+        writer.flush()
+        judged = len({r["case"] for r in writer.doc["rows"]})
+        console.print(f"interrupted by {interrupted}: {judged} of {len(cases)} cases are in "
+                      f"{writer.path} (complete: false); continue with: conformance run "
+                      f"--resume {writer.path}", highlight=False, soft_wrap=True)
+        return 130 if interrupted == "SIGINT" else 143
     doc = writer.finish()
+    rows = doc["rows"]
     _summary(console if tty else None, rows, doc, args)
     if args.html or args.junit:
         from harness import report
@@ -209,6 +285,7 @@ def cmd_run(args) -> int:
     print("wrote " + ", ".join(written))
     if loaded.errors:
         return 2
+    counts = Counter(r["status"] for r in rows)
     return 1 if counts["fail"] or counts["error"] else 0
 
 
@@ -268,6 +345,11 @@ def cmd_report(args) -> int:
 
 def cmd_merge(args) -> int:
     from harness import report
+    if args.shards:
+        return _merge_shards(args)
+    if not args.html:
+        print("conformance merge: --html FILE is required (or --shards)", file=sys.stderr)
+        return 2
     docs = report.load_results(_result_files(args.results))
     merged = report.merge(docs)
     report.write_html([merged], args.html)
@@ -275,6 +357,32 @@ def cmd_merge(args) -> int:
         Path(args.json_path).write_text(json.dumps(merged, indent=1))
     print(f"merged {len(docs)} runs into {args.html}")
     return 0
+
+
+def _merge_shards(args) -> int:
+    from harness import report
+    if not (args.json_path or args.html or args.junit):
+        print("nothing to write: give --json FILE, --html FILE and/or --junit FILE",
+              file=sys.stderr)
+        return 2
+    files = _result_files(args.results)
+    docs = report.load_results(files)
+    merged = merge_shards(docs, [str(f) for f in files])
+    if args.json_path:
+        Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_path).write_text(json.dumps(merged, indent=1, allow_nan=False))
+    if args.html:
+        report.write_html([merged], args.html)
+    if args.junit:
+        report.write_junit([merged], args.junit)
+    written = ", ".join(p for p in (args.json_path, args.html, args.junit) if p)
+    print(f"merged {len(docs)} shards ({len(merged['rows'])} rows) into {written}")
+    if not merged["run"]["complete"]:
+        print("warning: some shards are incomplete (interrupted); --resume them and merge "
+              "again", file=sys.stderr)
+        return 1
+    counts = Counter(r["status"] for r in merged["rows"])
+    return 1 if counts["fail"] or counts["error"] else 0
 
 
 if __name__ == "__main__":

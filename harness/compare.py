@@ -46,7 +46,7 @@ def compare(observed, expected, tolerance=None, path: str = "") -> Comparison:
                           f"{describe(observed)}")
     if isinstance(observed, ErrorValue):
         return Comparison(False, f"raised {observed.type or observed.category}{at}: "
-                          f"{observed.message.splitlines()[0] if observed.message else ''}")
+                          f"{headline(observed.message)}")
     if expected is None or observed is None:
         if expected is None and observed is None:
             return Comparison(True)
@@ -166,7 +166,7 @@ def describe(value) -> str:
     if value is _MISSING:
         return "nothing"
     if isinstance(value, ErrorValue):
-        return f"error {value.category} ({value.type}: {value.message.splitlines()[0] if value.message else ''})"
+        return f"error {value.category} ({value.type or 'no type'}: {headline(value.message)})"
     if isinstance(value, np.ndarray):
         if value.size <= 6:
             return f"{value.tolist()!r} ({value.dtype})"
@@ -174,3 +174,11 @@ def describe(value) -> str:
     if isinstance(value, (list, tuple)):
         return f"a list of {len(value)}" if len(value) > 6 else repr(value)
     return repr(value)
+
+
+def headline(message) -> str:
+    """The first line of an error's message that says something (never empty)."""
+    for line in str(message or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return "(no message)"

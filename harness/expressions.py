@@ -98,19 +98,41 @@ Statement = Union[Assign, Do, Loop, Return]
 def parse_expression(text: str) -> Node:
     try:
         tree = ast.parse(str(text).strip(), mode="eval")
+        return _expr(tree.body)
     except SyntaxError as exc:
-        raise ExpressionError(f"invalid expression {text!r}: {exc.msg}", exc.lineno or 1,
+        raise ExpressionError(f"invalid expression {_short(text)}: {exc.msg}", exc.lineno or 1,
                               exc.offset or 0) from None
-    return _expr(tree.body)
+    except ExpressionError:
+        raise
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise _too_deep(exc) from None
 
 
 def parse_program(text: str) -> tuple[Statement, ...]:
     try:
         tree = ast.parse(str(text))
+        return tuple(_statement(s) for s in tree.body)
     except SyntaxError as exc:
         raise ExpressionError(f"invalid program: {exc.msg}", exc.lineno or 1,
                               exc.offset or 0) from None
-    return tuple(_statement(s) for s in tree.body)
+    except ExpressionError:
+        raise
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise _too_deep(exc) from None
+
+
+def _too_deep(exc: Exception) -> ExpressionError:
+    # Python's parser (and this module's recursion over its tree) gives up on expressions
+    # nested thousands deep; an integer literal of thousands of digits is a ValueError.
+    if isinstance(exc, ValueError):
+        return ExpressionError(f"invalid constant: {exc}")
+    return ExpressionError("the expression is nested too deeply (or too long) to parse; "
+                           "split it into several assignments")
+
+
+def _short(text, limit: int = 80) -> str:
+    text = repr(str(text).strip())
+    return text if len(text) <= limit else text[:limit - 5] + "...'"
 
 
 def _statement(s: ast.stmt) -> Statement:
@@ -250,3 +272,178 @@ def assigned(statements) -> list[str]:
         elif isinstance(s, Loop):
             out += assigned(s.body)
     return out
+
+
+# ---- static checks, for validation: what would hang or blow up at run time ------------
+
+_INFIX_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@",
+               "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+
+
+def render(node, limit: int = 60) -> str:
+    """A node as (roughly) the text it came from, for error messages."""
+    def go(n):
+        if isinstance(n, Const):
+            return repr(n.value)
+        if isinstance(n, Name):
+            return n.id
+        if isinstance(n, ListOf):
+            return "[" + ", ".join(go(x) for x in n.items) + "]"
+        if isinstance(n, Call):
+            if n.fn in _INFIX_TEXT and len(n.args) == 2:
+                return f"{go(n.args[0])} {_INFIX_TEXT[n.fn]} {go(n.args[1])}"
+            if n.fn == "neg" and len(n.args) == 1:
+                return f"-{go(n.args[0])}"
+            args = [go(a) for a in n.args] + [f"{k}={go(v)}" for k, v in n.kwargs]
+            return f"{n.fn}({', '.join(args)})"
+        return "..."
+    text = go(node)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def check_constants(node, max_int: int) -> None:
+    """Reject a constant subexpression whose value would be huge: ``10 ** 10 ** 10 ** 10``
+    is a Python integer with 10^10 digits when a backend evaluates it (a hang), a product of
+    large integers leaves int64, a float expression overflows. One bottom-up pass; each
+    constant is estimated in floating point, never computed exactly."""
+    _fold(node, max_int)
+
+
+def constant_value(node):
+    """The value of a numeric constant subexpression (as a float, estimated), else None."""
+    try:
+        found = _fold(node, float("inf"))
+    except ExpressionError:
+        return float("inf")
+    return found[0] if found else None
+
+
+_FOLDABLE = {"add", "sub", "mul", "div", "pow", "neg"}
+
+
+def _fold(node, max_int, line=1):
+    """``(value as float, is an integer)`` for a numeric constant subtree, else None."""
+    if isinstance(node, (tuple, list)):
+        for n in node:
+            _fold(n, max_int, line)
+        return None
+    if isinstance(node, (Assign, Do, Return)):
+        _fold(node.value, max_int, node.line)
+        return None
+    if isinstance(node, Loop):
+        _fold(node.count, max_int, node.line)
+        _fold(node.body, max_int, node.line)
+        return None
+    if isinstance(node, Const):
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return None
+        if isinstance(v, int) and abs(v) > max_int:
+            raise ExpressionError(f"the integer {_digits(v)} does not fit in int64; no "
+                                  "framework can make it a tensor", line)
+        return float(v), isinstance(v, int)
+    if isinstance(node, ListOf):
+        _fold(node.items, max_int, line)
+        return None
+    if not isinstance(node, Call):
+        return None
+    parts = [_fold(a, max_int, node.line) for a in node.args]
+    for _, v in node.kwargs:
+        _fold(v, max_int, node.line)
+    if node.fn not in _FOLDABLE or node.kwargs or not parts or any(p is None for p in parts):
+        return None
+    values = [p[0] for p in parts]
+    ints = all(p[1] for p in parts)
+    try:
+        if node.fn == "neg":
+            value = -values[0]
+        elif node.fn == "add":
+            value = values[0] + values[1]
+        elif node.fn == "sub":
+            value = values[0] - values[1]
+        elif node.fn == "mul":
+            value = values[0] * values[1]
+        elif node.fn == "div":
+            value, ints = values[0] / values[1], False
+        else:
+            ints = ints and values[1] >= 0
+            try:
+                value = values[0] ** values[1]
+            except OverflowError:
+                value = float("inf")
+    except (ZeroDivisionError, ValueError):
+        return None  # the backend's own arithmetic says what happens
+    if isinstance(value, complex):
+        return None
+    finite = all(abs(v) != float("inf") for v in values)
+    if finite and abs(value) == float("inf"):
+        raise ExpressionError(f"the constant expression `{render(node)}` overflows: its value "
+                              "is beyond the float64 range (about 1.8e308)", node.line)
+    if ints and abs(value) > max_int:
+        raise ExpressionError(f"the constant expression `{render(node)}` is about {value:.3g}, "
+                              "beyond int64: a backend would compute a huge Python integer",
+                              node.line)
+    return value, ints
+
+
+def _digits(v: int) -> str:
+    try:
+        text = str(v)
+    except ValueError:  # more digits than Python converts
+        return "with more than 4300 digits"
+    return text if len(text) <= 24 else f"{text[:6]}...({len(text)} digits)"
+
+
+def check_list_operands(statements) -> None:  # a program, or one expression
+    """A list literal is not a tensor: ``x * [1.0, 2.0]`` would reach each framework's op as
+    a Python list (PyTorch and JAX raise a TypeError, TensorFlow converts it). Lists are
+    arguments of the ops that take a list (``concat``, ``stack``, ``string_join``), values
+    of attributes (``shape=[2, 3]``), and what a program assigns or returns."""
+    lists: set[str] = set()
+
+    def visit(node):
+        if isinstance(node, (tuple, list)):
+            for n in node:
+                visit(n)
+        elif isinstance(node, ListOf):
+            visit(node.items)
+        elif isinstance(node, Call):
+            from harness.vocabulary import HOST_EFFECTS, OPS
+            op = OPS.get(node.fn)
+            if node.fn not in HOST_EFFECTS:
+                for i, arg in enumerate(node.args):
+                    takes_list = op is not None and op.arity == -1 and i == 0
+                    if takes_list and isinstance(arg, ListOf):
+                        for item in arg.items:
+                            _not_a_list(node, item, lists)
+                    elif not takes_list:
+                        _not_a_list(node, arg, lists)
+            visit(node.args)
+            visit(tuple(v for _, v in node.kwargs))
+
+    def statements_(body):
+        for s in body:
+            if isinstance(s, Assign):
+                visit(s.value)
+                if isinstance(s.value, ListOf):
+                    lists.add(s.target)
+                else:
+                    lists.discard(s.target)
+            elif isinstance(s, (Do, Return)):
+                visit(s.value)
+            elif isinstance(s, Loop):
+                visit(s.count)
+                statements_(s.body)
+
+    if isinstance(statements, (Const, Name, Call, ListOf)):  # one expression
+        statements = (Do(statements, getattr(statements, "line", 1)),)
+    statements_(statements)
+
+
+def _not_a_list(call: Call, arg, lists: set[str]) -> None:
+    if isinstance(arg, ListOf) or (isinstance(arg, Name) and arg.id in lists):
+        what = f"the list {render(arg)}" if isinstance(arg, ListOf) else \
+            f"{arg.id!r}, a list,"
+        raise ExpressionError(
+            f"{what} is an operand of {call.fn}(): a list literal is not a tensor. Declare it "
+            f"as an input (inputs: {{w: [1.0, 2.0, 3.0]}}) and use its name", call.line)

@@ -83,7 +83,7 @@ class InvalidCaseError(Exception):
 
 class ConformanceFailure(Exception):
     def __init__(self, row):
-        super().__init__(row["message"])
+        super().__init__(row.get("message") or row.get("status") or "failed")
         self.row = row
 
 
@@ -116,17 +116,24 @@ class CheckItem(pytest.Item):
 
 
 def _describe(row) -> str:
+    """The failure text of a row. Every field may be absent, None, NaN or infinite (a
+    results row says "inf" or "nan" in words where an error is not finite): this is the
+    path a user reads when something is wrong, so it never raises."""
     import json
-    lines = [f"{row['status']}: {row['message']}"]
+
+    from harness.report.values import format_error_figure, format_where
+    lines = [f"{row.get('status', 'error')}: {row.get('message') or '(no message)'}"]
     for key in ("expected", "observed", "reference"):
         if row.get(key) is not None:
-            text = json.dumps(row[key])
-            lines.append(f"  {key:>9}: {text[:600]}")
-    if row.get("max_abs_err") is not None:
-        lines.append(f"  max abs error {row['max_abs_err']:.3g}, rel {row['max_rel_err']:.3g} "
-                     f"at {row.get('where')}")
-    if row.get("divergence"):
-        lines.append(f"  declared divergence: {row['divergence']['reason']}")
+            lines.append(f"  {key:>9}: {json.dumps(row[key], default=str)[:600]}")
+    figures = [f"{name} {format_error_figure(row.get(key))}"
+               for name, key in (("max abs error", "max_abs_err"), ("rel", "max_rel_err"))
+               if row.get(key) is not None]
+    if figures:
+        where = format_where(row.get("where"))
+        lines.append("  " + ", ".join(figures) + (f" at {where}" if where else ""))
+    if isinstance(row.get("divergence"), dict):
+        lines.append(f"  declared divergence: {row['divergence'].get('reason')}")
     return "\n".join(lines)
 
 

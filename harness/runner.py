@@ -13,19 +13,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from harness import limits
 from harness.dialects import FRAMEWORKS, installed
 from harness.cases import Case
 from harness.results import ResultsWriter
 from harness.verdicts import judge_case
-from harness.worker import WorkerDied, WorkerHandle, crashed
+from harness.worker import WorkerDied, WorkerHandle, crashed, one_line
 
 
 @dataclass
 class RunOptions:
     frameworks: list[str] = field(default_factory=lambda: list(FRAMEWORKS))
     jobs: int = 0  # 0: the number of cores
-    timeout: float = 600.0  # per case and framework, seconds
+    timeout: float = limits.DEFAULT_TIMEOUT_S  # per case and framework, seconds
+    memory_mb: float | None = limits.DEFAULT_MEMORY_MB  # per framework worker (None: none)
     log_dir: Path | None = None
+
+
+class RunInterrupted(Exception):
+    """The run was stopped from outside (SIGINT or SIGTERM, to the runner or a worker): the
+    cases judged so far are in the results file, the case in flight is not."""
+
+    def __init__(self, signal: str):
+        super().__init__(f"interrupted by {signal}")
+        self.signal = signal
 
 
 @dataclass
@@ -38,6 +49,17 @@ class RunEvents:
 
 def run_cases(cases: list[Case], options: RunOptions, writer: ResultsWriter | None = None,
               events: RunEvents | None = None) -> list[dict]:
+    handles: dict[str, WorkerHandle] = {}
+    stopping = threading.Event()
+    try:
+        return _run_cases(cases, options, writer, events, handles, stopping)
+    finally:  # however it ends (an interruption while the workers start, too): stop them
+        stopping.set()
+        for handle in list(handles.values()):
+            handle.stop()
+
+
+def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
     events = events or RunEvents()
     jobs = options.jobs or os.cpu_count() or 1
     skipped: dict[str, str] = {}
@@ -48,7 +70,8 @@ def run_cases(cases: list[Case], options: RunOptions, writer: ResultsWriter | No
             wanted.append(name)
         else:
             skipped[name] = why
-    handles = {name: WorkerHandle(name, options.log_dir) for name in wanted}
+    handles.update({name: WorkerHandle(name, options.log_dir, memory_mb=options.memory_mb)
+                    for name in wanted})
     if options.log_dir:
         Path(options.log_dir).mkdir(parents=True, exist_ok=True)
 
@@ -77,11 +100,25 @@ def run_cases(cases: list[Case], options: RunOptions, writer: ResultsWriter | No
 
     def work(name: str, handle: WorkerHandle):
         for case in cases:
+            if stopping.is_set():
+                return
             with slots:
                 try:
-                    observed, repros = handle.run_case(case.file, case.id, options.timeout)
+                    observed, repros = handle.run_case(
+                        case.file, case.id, case.timeout(options.timeout),
+                        case.memory_mb(options.memory_mb) if options.memory_mb else None)
                 except WorkerDied as died:
+                    if died.signal in ("SIGINT", "SIGTERM"):  # someone is stopping the run
+                        done.put((name, case, RunInterrupted(died.signal), None))
+                        return
                     observed, repros = crashed(case, FRAMEWORKS[name].columns(), str(died)), {}
+                except Exception as exc:
+                    if stopping.is_set():  # the run is stopping: the handles are closed
+                        return
+                    # never leave the run waiting for this case: it is an error, named
+                    observed, repros = crashed(case, FRAMEWORKS[name].columns(),
+                                               f"harness error in the runner while running "
+                                               f"{case.id} on {name}: {one_line(exc)}"), {}
             done.put((name, case, observed, repros))
 
     threads = [threading.Thread(target=work, args=item, daemon=True)
@@ -94,6 +131,8 @@ def run_cases(cases: list[Case], options: RunOptions, writer: ResultsWriter | No
     try:
         for _ in range(len(cases) * len(handles)):
             name, case, observed, repros = done.get()
+            if isinstance(observed, RunInterrupted):
+                raise observed
             pending[case.id].update(observed)
             scripts[case.id].update(repros)
             events.framework_case_done(name, case)
@@ -114,6 +153,7 @@ def run_cases(cases: list[Case], options: RunOptions, writer: ResultsWriter | No
                     writer.add_rows(rows)
                 events.case_done(case, rows)
     finally:
+        stopping.set()
         for handle in handles.values():
             handle.stop()
     return all_rows
@@ -124,3 +164,5 @@ def _start(handle: WorkerHandle) -> None:
         handle.start()
     except WorkerDied as died:
         handle.unavailable = str(died)
+    except Exception as exc:  # a worker that cannot even be started: skipped, with why
+        handle.unavailable = f"the {handle.framework} worker could not start: {one_line(exc)}"

@@ -15,6 +15,10 @@ def write_case(tmp_path):
     return write
 
 
+# tests/corpus holds malformed case files for tests/test_corpus.py, not cases to collect
+collect_ignore = ["corpus"]
+
+
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False,
                      help="also run the tests marked slow (every row's script, ...)")

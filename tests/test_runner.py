@@ -25,6 +25,7 @@ cases:
         expect: [6.0]
   - id: slow
     title: A case slow enough to be killed while it runs
+    limits: {loop_steps: 200000, reason: "slow on purpose: the tests stop it mid-run"}
     inputs:
       x: {value: 0.0, kind: variable}
     program: |

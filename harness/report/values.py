@@ -351,7 +351,8 @@ def _render(value, mark, html: bool, depth: int = 0) -> str:
         if len(message) > MESSAGE_LIMIT:
             message = message[:MESSAGE_LIMIT] + " ..."
         if not html:
-            return f"error {category}" + (f" ({etype}: {message})" if etype or message else "")
+            return f"error {category}" + (f" ({etype}: {message or '(no message)'})" if etype
+                                          else f" ({message})" if message else "")
         parts = [f'<span class="v-error"><span class="v-ecat">error: {escape(category)}</span>']
         if etype or message:
             parts.append(f'<span class="v-emsg"><b>{escape(etype)}</b>{": " if etype and message else ""}'

@@ -16,16 +16,14 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-    TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harness import limits
-from harness.dialects import FRAMEWORKS, installed
 from harness.cases import CaseError, load_paths
-from harness.report.results import ResultsError as ReportError
-from harness.results import ResultsError, ResultsWriter, command_line, merge_shards, \
-    select_shard, shard_of
+from harness.dialects import FRAMEWORKS, installed
+from harness.report.documents import ResultsError as ReportError
+from harness.results import ResultsError, ResultsWriter, command_line, merge_shards, select_shard, shard_of
 from harness.runner import RunEvents, RunInterrupted, RunOptions, run_cases
 from harness.verdicts import STATUSES
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.dialects import FRAMEWORKS
 from harness.cases import load_file
+from harness.dialects import FRAMEWORKS
 
 _ROWS = pytest.StashKey[dict]()
 
@@ -121,7 +121,7 @@ def _describe(row) -> str:
     path a user reads when something is wrong, so it never raises."""
     import json
 
-    from harness.report.values import format_error_figure, format_where
+    from harness.report.formatting import format_error_figure, format_where
     lines = [f"{row.get('status', 'error')}: {row.get('message') or '(no message)'}"]
     for key in ("expected", "observed", "reference"):
         if row.get(key) is not None:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from harness import limits
-from harness.dialects import FRAMEWORKS, installed
 from harness.cases import Case
+from harness.dialects import FRAMEWORKS, installed
 from harness.results import ResultsWriter
 from harness.verdicts import judge_case
 from harness.worker import WorkerDied, WorkerHandle, crashed, one_line

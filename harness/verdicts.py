@@ -12,13 +12,12 @@ import math
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from harness.dialects import split_column
 from harness.cases import ABSENT, Case
 from harness.compare import Comparison, compare, describe
+from harness.dialects import split_column
+from harness.report.documents import STATUSES  # the one list: worst first
 from harness.scripts import Observation
 from harness.values import ErrorValue, encode
-
-STATUSES = ("pass", "divergence", "fixed", "fail", "error", "n/a", "skipped")
 
 
 def applies(versions: str | None, version: str | None) -> bool:

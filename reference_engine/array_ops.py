@@ -9,8 +9,8 @@ import string
 
 import numpy as np
 
-from .ops import _axes, broadcast_to, composite, defop, each, reshape, sum, untake
 from .engine import Tensor
+from .ops import _axes, broadcast_to, composite, defop, each, reshape, sum, untake
 
 # --- shapes --------------------------------------------------------------------------------
 squeeze = defop("squeeze", lambda x, axis=None: np.squeeze(x, _axes(axis)), saves=False,

@@ -8,9 +8,9 @@ differentiated in reverse mode.
 import numpy as np
 
 from . import engine
+from .engine import Tensor, as_array
 from .nest import flatten, unflatten
 from .ops import clone, reshape, stack, zeros_like
-from .engine import Tensor, as_array
 
 
 def _tensor(x, like=None):

@@ -11,9 +11,9 @@ import collections
 import contextlib
 
 from . import engine
+from .engine import Tensor, as_array, recorded
 from .nest import flatten
 from .ops import clone
-from .engine import Tensor, as_array, recorded
 
 VARIABLE_ON_RETRACE = ("tf.function only supports singleton tf.Variables created on the first call. "
                        "Make sure the tf.Variable is only created once or created outside tf.function.")

@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from .array_ops import flip
-from .ops import _axes, _count, _kept, _spread, _zero, amax, amin, defop, exp, reshape, sqrt, sum, transpose, where
 from .engine import Tensor
+from .ops import _axes, _count, _kept, _spread, _zero, amax, amin, defop, exp, reshape, sqrt, sum, transpose, where
 
 
 # --- special functions on arrays ------------------------------------------------------

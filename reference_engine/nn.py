@@ -16,12 +16,29 @@ import math
 import numpy as np
 
 from .array_ops import einsum, gather, pad, squeeze, take_along_axis
+from .engine import Tensor
 from .math_ops import _erf, argmax, erf, xlogy
 from .math_ops import var as _var
-from .ops import (abs, clone, composite, defop, exp, log_softmax, matmul, one_hot, reshape, sigmoid, softplus, sqrt,
-                  sum, tanh, transpose, untake, where)
+from .ops import (
+    abs,
+    clone,
+    composite,
+    defop,
+    exp,
+    log_softmax,
+    matmul,
+    one_hot,
+    reshape,
+    sigmoid,
+    softplus,
+    sqrt,
+    sum,
+    tanh,
+    transpose,
+    untake,
+    where,
+)
 from .ops import mean as _mean
-from .engine import Tensor
 
 _SQRT_2, _SQRT_2PI = math.sqrt(2), math.sqrt(2 * math.pi)
 _GELU_C = math.sqrt(2 / math.pi)

@@ -7,9 +7,9 @@ with allow_unused=True and retain_graph=persistent.
 import numpy as np
 
 from . import engine
+from .engine import Tensor, as_array, backward_pass, recorded
 from .nest import flatten, unflatten
 from .ops import ones_like, reshape, stack, zeros_like
-from .engine import Tensor, as_array, backward_pass, recorded
 
 NOT_PERSISTENT = ("A non-persistent GradientTape can only be used to compute one set of gradients "
                   "(or jacobians)")

@@ -7,10 +7,10 @@ gradgradcheck applies the same test to the vjp itself, i.e. to second derivative
 import numpy as np
 
 from .autograd import grad
+from .engine import Tensor
 from .forward import jvp
 from .nest import flatten
 from .ops import concat, reshape
-from .engine import Tensor
 
 
 def _leaves(xs):

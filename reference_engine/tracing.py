@@ -9,10 +9,10 @@ import functools
 
 import numpy as np
 
+from .engine import Tensor, as_array, recorded
 from .graph import Graph, _tensors
 from .nest import flatten
 from .tape import Variable
-from .engine import Tensor, as_array, recorded
 
 
 class TensorSpec:

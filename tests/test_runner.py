@@ -6,7 +6,6 @@ import signal
 import threading
 import time
 
-
 from harness.cases import load_file
 from harness.results import ResultsWriter
 from harness.runner import RunOptions, run_cases

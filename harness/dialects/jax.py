@@ -16,8 +16,7 @@ import re
 from collections import ChainMap
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, Dialect, NotApplicable, Writer, \
-    python_literal, tensor_list
+from harness.dialects.base import PYTHON_OPERATORS, Dialect, NotApplicable, Writer, python_literal, tensor_list
 
 NO_STRINGS = "JAX has no string arrays (its dtypes are numbers and bools)"
 NO_STATE = "JAX arrays are immutable and JAX has no variables (state is passed in and returned)"

@@ -9,8 +9,7 @@ engine's teaching examples: each is what a reader of ``reference_engine/README.m
 
 from __future__ import annotations
 
-from harness.dialects.base import PYTHON_OPERATORS, Dialect, Writer, python_literal, \
-    tensor_list
+from harness.dialects.base import PYTHON_OPERATORS, Dialect, Writer, python_literal, tensor_list
 from harness.vocabulary import OPS as VOCABULARY
 
 _NAMES = {"clip": "clamp", "mse": "mse_loss", "max": "amax"}

@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, Dialect, NotApplicable, Writer, \
-    python_literal, tensor_list
+from harness.dialects.base import PYTHON_OPERATORS, Dialect, NotApplicable, Writer, python_literal, tensor_list
 
 STAGE = "@tf.function(autograph=False)"
 

@@ -11,8 +11,16 @@ import numpy as np
 
 from harness import expressions as ex
 from harness.cases import to_array
-from harness.dialects.base import PYTHON_OPERATORS, Call, Dialect, NotApplicable, Writer, \
-    fill, python_literal, tensor_list
+from harness.dialects.base import (
+    PYTHON_OPERATORS,
+    Call,
+    Dialect,
+    NotApplicable,
+    Writer,
+    fill,
+    python_literal,
+    tensor_list,
+)
 
 NO_STRINGS = "PyTorch has no string tensors"
 STAGED_NA = ("PyTorch runs eagerly: no tracer with tf.function's retracing semantics "

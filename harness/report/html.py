@@ -12,8 +12,8 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from . import model
+from .documents import check_docs
 from .merge import merge
-from .results import check_docs
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,8 +13,8 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-from .results import check_docs, is_merged
-from .values import format_error_figure, format_number, format_where, render_text, value_at
+from .documents import check_docs, is_merged
+from .formatting import format_error_figure, format_number, format_where, render_text, value_at
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -8,7 +8,7 @@ versions of the same backend: what the version matrix is for.
 """
 from __future__ import annotations
 
-from .results import (backend_rank, check_docs, is_merged, severity, version_key)
+from .documents import backend_rank, check_docs, is_merged, severity, version_key
 
 
 def row_version(row: dict, environment: dict) -> str | None:

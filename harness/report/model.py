@@ -10,9 +10,9 @@ import datetime as _dt
 import re
 
 from . import plots
+from .documents import STATUS_TEXT, STATUSES, backend_rank, is_merged, severity, version_key, worst
+from .formatting import describe, format_error_figure, format_where, render_html
 from .merge import column_key
-from .results import (STATUS_TEXT, STATUSES, backend_rank, is_merged, severity, version_key, worst)
-from .values import describe, format_error_figure, format_where, render_html
 
 ATTENTION_LIMIT = 200
 OPEN_STATUSES = {"error", "fail", "fixed", "divergence"}

@@ -15,7 +15,7 @@ import re
 
 from markupsafe import Markup
 
-from .values import decode, is_array, is_error, to_float
+from .formatting import decode, is_array, is_error, to_float
 
 MAX_POINTS = 200
 _counter = itertools.count()

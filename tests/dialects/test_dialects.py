@@ -14,9 +14,25 @@ import re
 
 import numpy as np
 import pytest
+from dialect_testing import (
+    ANY,
+    NA,
+    Column,
+    Raises,
+    Value,
+    close,
+    columns,
+    each,
+    expected,
+    load_case,
+    na,
+    observe,
+    ok,
+    render,
+    require,
+    run_alone,
+)
 
-from dialect_testing import ANY, NA, Column, Raises, Value, close, columns, each, expected, load_case, \
-    na, observe, ok, render, require, run_alone
 from harness.dialects import FRAMEWORKS, dialect
 from harness.values import encode
 

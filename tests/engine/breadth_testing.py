@@ -7,7 +7,8 @@ conventions separately with plain asserts.
 """
 import hypothesis.extra.numpy as hnp
 import numpy as np
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from reference_engine.testing import gradcheck, gradgradcheck
 

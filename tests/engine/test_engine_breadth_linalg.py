@@ -1,10 +1,11 @@
 """Linear algebra: det slogdet inv solve cholesky eigh svd (and eigvalsh, svdvals)."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from breadth_testing import FIRST, SECOND, arrays, check_first, check_second, compare_torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 import reference_engine as re
-from breadth_testing import FIRST, SECOND, arrays, check_first, check_second, compare_torch
 
 batches = st.sampled_from([(), (2,)])
 

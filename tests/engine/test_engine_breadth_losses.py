@@ -2,10 +2,11 @@
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from breadth_testing import FIRST, SECOND, arrays, check_first, check_second, compare_torch, grid
+from hypothesis import given
+from hypothesis import strategies as st
 
 import reference_engine as re
-from breadth_testing import FIRST, SECOND, arrays, check_first, check_second, compare_torch, grid
 
 reductions = st.sampled_from(["mean", "sum", "none"])
 

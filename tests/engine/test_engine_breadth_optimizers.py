@@ -1,9 +1,10 @@
 """AdamW, RMSprop, Adagrad and SGD (dampening, nesterov, weight decay) against their update
 formulas written out by hand, for random gradient sequences; torch as extra evidence."""
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-import hypothesis.extra.numpy as hnp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import reference_engine as re
 from reference_engine import optim

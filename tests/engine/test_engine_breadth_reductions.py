@@ -2,10 +2,11 @@
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from breadth_testing import FIRST, SECOND, arrays, axis_for, check_first, check_second, compare_torch, grid, shapes
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import reference_engine as re
-from breadth_testing import FIRST, SECOND, arrays, axis_for, check_first, check_second, compare_torch, grid, shapes
 
 
 def quarters(shape):

@@ -3,10 +3,11 @@ sort topk einsum (and argsort)."""
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from breadth_testing import FIRST, SECOND, arrays, check_first, check_second, compare_torch, grid
+from hypothesis import given
+from hypothesis import strategies as st
 
 import reference_engine as re
-from breadth_testing import FIRST, SECOND, arrays, check_first, check_second, compare_torch, grid
 
 ranked = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)
 

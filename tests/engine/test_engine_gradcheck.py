@@ -2,7 +2,8 @@
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import reference_engine as re
 from reference_engine.testing import gradcheck, gradgradcheck

@@ -3,8 +3,20 @@ import numpy as np
 import pytest
 
 import reference_engine as re
-from reference_engine import (Graph, GradientTape, Session, TensorSpec, Variable, autograd, constant, function,
-                              placeholder, print_, string_join, while_loop)
+from reference_engine import (
+    GradientTape,
+    Graph,
+    Session,
+    TensorSpec,
+    Variable,
+    autograd,
+    constant,
+    function,
+    placeholder,
+    print_,
+    string_join,
+    while_loop,
+)
 
 
 def test_traces_once_per_signature_and_replays():

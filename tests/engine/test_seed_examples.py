@@ -7,8 +7,22 @@ import numpy as np
 import pytest
 
 import reference_engine as re
-from reference_engine import (Graph, GradientTape, Module, Session, TensorSpec, Variable, autograd, constant,
-                              function, optim, placeholder, print_, string_join, while_loop)
+from reference_engine import (
+    GradientTape,
+    Graph,
+    Module,
+    Session,
+    TensorSpec,
+    Variable,
+    autograd,
+    constant,
+    function,
+    optim,
+    placeholder,
+    print_,
+    string_join,
+    while_loop,
+)
 
 
 def quadratic(x, a=re.tensor(1.0), b=re.tensor(-2.0), c=re.tensor(1.0)):

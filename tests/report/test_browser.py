@@ -209,8 +209,8 @@ def test_version_matrix(page, reports):
 @pytest.fixture(scope="module")
 def real_report(tmp_path_factory):
     """A report of a real run: real cases on the reference engine and PyTorch."""
-    from harness.dialects import installed
     from harness.cli import main
+    from harness.dialects import installed
 
     if not installed("torch")[0]:
         pytest.skip("torch is not installed: the real run compares it with the reference")

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import load_results, render_html, write_html
-from harness.report import model, plots
-from harness.report.results import STATUSES
-
+from harness.report import load_results, model, plots, render_html, write_html
+from harness.report.documents import STATUSES
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample_results.json"
 

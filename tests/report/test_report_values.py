@@ -3,8 +3,15 @@ import math
 
 from markupsafe import Markup
 
-from harness.report.values import (decode, describe, format_error_figure, format_number, render_html,
-                                   render_text, value_at)
+from harness.report.formatting import (
+    decode,
+    describe,
+    format_error_figure,
+    format_number,
+    render_html,
+    render_text,
+    value_at,
+)
 
 
 def arr(data, dtype="float32", shape=None):
@@ -132,7 +139,7 @@ def test_error_figures():
 
 def test_where_inside_an_object():
     """The harness reports `where` as [key path, index] for values inside objects."""
-    from harness.report.values import format_where, where_path
+    from harness.report.formatting import format_where, where_path
     observed = {"x": [arr([0.0, 0.0]), arr([1.0, 2.0])],
                 "final": {"x": arr([3.0, 2.5]), "f": arr(0.25, shape=[])}}
     assert where_path(["final.x", [1]]) == ["final", "x", 1]

@@ -103,7 +103,7 @@ def test_the_cli_prints_every_failure_and_a_summary(run):
     for check, status in OUTCOMES.items():
         line = next(x for x in captured.err.splitlines() if f"::{check}[reference]" in x)
         assert line.strip().startswith(status) and len(line.split("] ", 1)[1]) > 10, line
-    assert "reference: 4 fail, 1 error" in captured.out
+    assert "reference: 1 error, 4 fail" in captured.out
     doc = json.loads(out["json"].read_text())
     assert {r["check"]: r["status"] for r in doc["rows"]} == OUTCOMES
     # and the terminal's table, from the same rows

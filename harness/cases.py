@@ -42,7 +42,8 @@ class _Absent:
 
 ABSENT: Any = _Absent()
 
-DTYPES = ("float16", "float32", "float64", "int32", "int64", "bool", "string")
+DTYPES = ("float16", "float32", "float64", "complex64", "complex128", "int32", "int64",
+          "bool", "string")
 _STRICT = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
 
@@ -101,6 +102,8 @@ class Input(Model):
 
 
 def to_array(value, dtype=None) -> np.ndarray:
+    if dtype in ("complex64", "complex128"):  # each entry "1+2j" (a string) or a number
+        return np.vectorize(complex, otypes=[dtype])(np.asarray(value, dtype=object))
     if dtype == "string" or _is_text(value):
         return np.array(_encode(value), dtype=object)
     array = np.asarray(value)
@@ -293,14 +296,23 @@ class WatchedCheck(CheckBase):
 
 
 class Optimizer(Model):
-    name: Literal["sgd", "adam", "manual"]
+    """The framework's own optimizer (``torch.optim``, ``keras.optimizers``, optax). A field
+    left out (None) takes each framework's own default: that is how defaults that part show.
+    ``weight_decay`` is the optimizer's own: L2 added to the gradient for sgd/adam/rmsprop/
+    adagrad in PyTorch, decoupled in AdamW and in Keras."""
+    name: Literal["sgd", "adam", "adamw", "rmsprop", "adagrad", "manual"]
     lr: float
     momentum: float = 0.0
+    dampening: float = 0.0  # sgd (PyTorch only; Keras and optax have none)
     nesterov: bool = False
-    weight_decay: float = 0.0
+    weight_decay: Optional[float] = 0.0  # None: the framework's default (AdamW's differ)
     betas: tuple[float, float] = (0.9, 0.999)
     eps: Optional[float] = None  # None: each framework's own default
-    style: Literal["step", "apply_gradients", "minimize"] = "step"
+    rho: Optional[float] = None  # rmsprop's decay (PyTorch calls it alpha); None: default
+    centered: bool = False  # rmsprop
+    initial_accumulator_value: Optional[float] = None  # adagrad; None: default
+    # fit: Keras's model.fit / train_on_batch (the Keras columns; n/a elsewhere)
+    style: Literal["step", "apply_gradients", "minimize", "fit"] = "step"
 
 
 class OptimizeSpec(Model):
@@ -412,6 +424,7 @@ class CaseModel(Model):
     checks: list[Check] = Field(min_length=1)
     tags: list[str] = []
     limits: Optional[Limits] = None
+    found: Optional[dict] = None  # conformance explore: {seed, versions, date} of the finding
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -738,8 +751,9 @@ def _signature_problem(case, call) -> str | None:
     if op is None:
         return None
     want = 1 if op.arity == -1 else op.arity
-    if len(call.args) != want:
-        what = "a list of tensors" if op.arity == -1 else f"{want} tensor argument(s)"
+    if not want - op.optional <= len(call.args) <= want:
+        what = "a list of tensors" if op.arity == -1 else f"{want} tensor argument(s)" + (
+            f" (the last {op.optional} may be left out)" if op.optional else "")
         extra = (f", then keyword attributes: {', '.join(op.attributes)}" if op.attributes
                  else "")
         return f"{call.fn}() takes {what}{extra}; got {len(call.args)} positional"
@@ -928,7 +942,7 @@ def _literal(case, value, line, field, dtype=None, name=None):
     if count > cap:
         raise CaseError(case.file, line, field, f"{count:,} elements; the limit is {cap:,}"
                         + _RAISE.format("elements"))
-    if _is_text(value) and dtype not in (None, "string"):
+    if _is_text(value) and dtype not in (None, "string", "complex64", "complex128"):
         raise CaseError(case.file, line, field, f"a string is not a {dtype}")
     if dtype == "string" and not _is_text(value) and count:
         raise CaseError(case.file, line, field, "numbers are not a string tensor; quote them")

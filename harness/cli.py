@@ -1,4 +1,4 @@
-"""The ``conformance`` command: run, validate, list, frameworks, report, merge.
+"""The ``conformance`` command: run, validate, list, frameworks, report, merge, findings.
 
 Exit status: 0 when nothing failed or errored, 1 when something did, 2 for invalid input.
 """
@@ -21,7 +21,7 @@ from rich.table import Table
 
 from harness import limits
 from harness.cases import CaseError, load_paths
-from harness.dialects import FRAMEWORKS, installed
+from harness.dialects import DEFAULT_FRAMEWORKS, FRAMEWORKS, installed
 from harness.report.documents import ResultsError as ReportError
 from harness.results import ResultsError, ResultsWriter, command_line, merge_shards, select_shard, shard_of
 from harness.runner import RunEvents, RunInterrupted, RunOptions, run_cases
@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run cases on every installed framework")
     run.add_argument("paths", nargs="*", help="case files or directories (default: cases/)")
     run.add_argument("--frameworks", "-f", type=_frameworks,
-                     help="comma-separated: " + ",".join(FRAMEWORKS) + " (default: all)")
+                     help="comma-separated: " + ",".join(FRAMEWORKS) + " (default: "
+                     + ",".join(DEFAULT_FRAMEWORKS) + ")")
     run.add_argument("--json", dest="json_path", default="reports/results.json",
                      help="results file (default: reports/results.json)")
     run.add_argument("--html", help="also write the HTML report here")
@@ -110,7 +111,35 @@ def _parser() -> argparse.ArgumentParser:
     mer.add_argument("--json", dest="json_path", help="also write the merged document")
     mer.add_argument("--junit", help="JUnit XML of the merged shards")
     mer.set_defaults(func=cmd_merge)
+
+    fnd = sub.add_parser("findings", help="the table of declared divergences of a results file "
+                         "(Markdown); --readme rewrites the README's findings section")
+    fnd.add_argument("results", help="a results JSON file")
+    fnd.add_argument("--readme", help="rewrite this file between <!-- findings:start --> and "
+                     "<!-- findings:end -->")
+    fnd.set_defaults(func=cmd_findings)
+
+    exp = sub.add_parser("explore", help="generate programs, find where the frameworks part, "
+                         "shrink each divergence and write it down as a case")
+    exp.add_argument("paths", nargs="*", help="cases whose programs' ops seed the generator")
+    exp.add_argument("--budget", type=float, default=120.0, help="seconds (default: 120)")
+    exp.add_argument("--seed", type=int, default=0)
+    exp.add_argument("--ops", help="comma-separated ops to explore (default: the elementwise, "
+                     "binary, reduction and indexing ops every framework spells)")
+    exp.add_argument("--frameworks", "-f", type=_frameworks,
+                     help="comma-separated: " + ",".join(FRAMEWORKS) + " (default: "
+                     + ",".join(DEFAULT_FRAMEWORKS) + ")")
+    exp.add_argument("--out", default="reports/explore", help="cases and atlas.json "
+                     "(default: reports/explore)")
+    exp.add_argument("--html", help="the atlas page (default: OUT/atlas.html)")
+    exp.add_argument("--batch", type=int, default=12, help="programs per worker batch")
+    exp.set_defaults(func=cmd_explore)
     return p
+
+
+def cmd_explore(args) -> int:
+    from harness.explore import main as explore_main
+    return explore_main(args)
 
 
 def _frameworks(text: str) -> list[str]:
@@ -204,7 +233,7 @@ def cmd_run(args) -> int:
         args.keyword = args.keyword or before.get("keyword")
         args.shard = args.shard or before.get("shard")
         args.json_path = args.resume
-    args.frameworks = args.frameworks or list(FRAMEWORKS)
+    args.frameworks = args.frameworks or list(DEFAULT_FRAMEWORKS)
     args.paths = args.paths or ["cases"]
     loaded = load_paths(args.paths)
     _report_errors(console, loaded.errors)
@@ -348,6 +377,14 @@ def cmd_merge(args) -> int:
     if not args.html:
         print("conformance merge: --html FILE is required (or --shards)", file=sys.stderr)
         return 2
+    atlases = [Path(p) / "atlas.json" if Path(p).is_dir() else Path(p) for p in args.results]
+    if all(a.name == "atlas.json" and a.exists() for a in atlases):  # explore results
+        from harness.explore.atlas import merge_atlases
+        merged = merge_atlases(atlases, args.json_path, args.html)
+        changed = sum(1 for e in merged["divergences"] if e["changed"])
+        print(f"merged {len(atlases)} explore runs into {args.html}: {changed} of "
+              f"{len(merged['divergences'])} signatures changed between them")
+        return 0
     docs = report.load_results(_result_files(args.results))
     merged = report.merge(docs)
     report.write_html([merged], args.html)
@@ -381,6 +418,22 @@ def _merge_shards(args) -> int:
         return 1
     counts = Counter(r["status"] for r in merged["rows"])
     return 1 if counts["fail"] or counts["error"] else 0
+
+
+def cmd_findings(args) -> int:
+    from harness import findings
+    doc = json.loads(Path(args.results).read_text())
+    markdown = findings.table(doc)
+    print(markdown, end="")
+    if args.readme:
+        path = Path(args.readme)
+        try:
+            path.write_text(findings.rewrite_readme(path.read_text(), markdown))
+        except ValueError as exc:
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            return 2
+        print(f"rewrote the findings section of {path}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

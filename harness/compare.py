@@ -121,6 +121,8 @@ def _compare_arrays(observed, expected, tolerance, path) -> Comparison:
     if exp.dtype.kind == "f" and obs.dtype.kind in "iu" and not np.all(exp == np.round(exp)):
         return Comparison(False, f"dtype {obs.dtype} where a float was expected{at}")
     rtol, atol = _tolerance(obs, exp, tolerance)
+    if obs.dtype.kind == "c" or exp.dtype.kind == "c":  # complex: compare [re, im] pairs
+        obs, exp = (np.stack([np.real(a), np.imag(a)], axis=-1) for a in (obs, exp))
     o = obs.astype(np.float64)
     e = exp.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -150,7 +152,8 @@ def _item(a, index):
 
 
 def _tolerance(obs, exp, tolerance) -> tuple[float, float]:
-    dtype = str(obs.dtype) if obs.dtype.kind == "f" else "float64"
+    dtype = (str(obs.dtype) if obs.dtype.kind == "f" else
+             {"complex64": "float32"}.get(str(obs.dtype), "float64"))
     rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
     if obs.dtype.kind in "iu" and exp.dtype.kind in "iu":
         rtol, atol = 0.0, 0.0

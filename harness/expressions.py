@@ -63,6 +63,16 @@ class ListOf:
 Node = Union[Const, Name, Call, ListOf]
 
 
+class _Default:
+    """``attr=default``: leave the argument out and take the framework's own default."""
+
+    def __repr__(self):
+        return "default"
+
+
+DEFAULT = _Default()
+
+
 @dataclass(frozen=True)
 class Assign:
     target: str
@@ -135,6 +145,12 @@ def _short(text, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 5] + "...'"
 
 
+def _keyword(value: ast.expr) -> Node:
+    if isinstance(value, ast.Name) and value.id == "default":
+        return Const(DEFAULT)
+    return _expr(value)
+
+
 def _statement(s: ast.stmt) -> Statement:
     if isinstance(s, ast.Assign):
         if len(s.targets) != 1 or not isinstance(s.targets[0], ast.Name):
@@ -186,7 +202,7 @@ def _expr(e: ast.expr) -> Node:
         if any(k.arg is None for k in e.keywords):
             raise _reject(e, "**kwargs is not allowed")
         return Call(e.func.id, tuple(_expr(a) for a in e.args),
-                    tuple((k.arg, _expr(k.value)) for k in e.keywords), e.lineno)
+                    tuple((k.arg, _keyword(k.value)) for k in e.keywords), e.lineno)
     if isinstance(e, (ast.List, ast.Tuple)):
         return ListOf(tuple(_expr(x) for x in e.elts))
     if isinstance(e, ast.Subscript):

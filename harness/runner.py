@@ -15,7 +15,7 @@ from typing import Callable
 
 from harness import limits
 from harness.cases import Case
-from harness.dialects import FRAMEWORKS, installed
+from harness.dialects import DEFAULT_FRAMEWORKS, FRAMEWORKS, installed
 from harness.results import ResultsWriter
 from harness.verdicts import judge_case
 from harness.worker import WorkerDied, WorkerHandle, crashed, one_line
@@ -23,7 +23,7 @@ from harness.worker import WorkerDied, WorkerHandle, crashed, one_line
 
 @dataclass
 class RunOptions:
-    frameworks: list[str] = field(default_factory=lambda: list(FRAMEWORKS))
+    frameworks: list[str] = field(default_factory=lambda: list(DEFAULT_FRAMEWORKS))
     jobs: int = 0  # 0: the number of cores
     timeout: float = limits.DEFAULT_TIMEOUT_S  # per case and framework, seconds
     memory_mb: float | None = limits.DEFAULT_MEMORY_MB  # per framework worker (None: none)
@@ -70,8 +70,10 @@ def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
             wanted.append(name)
         else:
             skipped[name] = why
-    handles.update({name: WorkerHandle(name, options.log_dir, memory_mb=options.memory_mb)
-                    for name in wanted})
+    # one worker per framework, or per mode where a mode is fixed at import (Keras)
+    handles.update({key: WorkerHandle(name, options.log_dir, memory_mb=options.memory_mb,
+                                      mode=mode)
+                    for name in wanted for key, mode in FRAMEWORKS[name].workers()})
     if options.log_dir:
         Path(options.log_dir).mkdir(parents=True, exist_ok=True)
 
@@ -82,12 +84,12 @@ def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
     for t in starters:
         t.join()
     versions = {}
-    for name, handle in list(handles.items()):
-        if handle.unavailable:
-            skipped[name] = handle.unavailable
-            del handles[name]
+    for key, handle in list(handles.items()):
+        if handle.unavailable:  # a framework, or one column of a per-mode framework
+            skipped[key] = handle.unavailable
+            del handles[key]
         else:
-            versions[name] = handle.version
+            versions[handle.framework] = handle.version
     columns = [c for name in options.frameworks for c in FRAMEWORKS[name].columns()
                if name in FRAMEWORKS]
     if writer:
@@ -99,6 +101,7 @@ def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
     done: queue.Queue = queue.Queue()
 
     def work(name: str, handle: WorkerHandle):
+        columns_here = FRAMEWORKS[handle.framework].worker_columns(handle.mode)
         for case in cases:
             if stopping.is_set():
                 return
@@ -111,12 +114,12 @@ def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
                     if died.signal in ("SIGINT", "SIGTERM"):  # someone is stopping the run
                         done.put((name, case, RunInterrupted(died.signal), None))
                         return
-                    observed, repros = crashed(case, FRAMEWORKS[name].columns(), str(died)), {}
+                    observed, repros = crashed(case, columns_here, str(died)), {}
                 except Exception as exc:
                     if stopping.is_set():  # the run is stopping: the handles are closed
                         return
                     # never leave the run waiting for this case: it is an error, named
-                    observed, repros = crashed(case, FRAMEWORKS[name].columns(),
+                    observed, repros = crashed(case, columns_here,
                                                f"harness error in the runner while running "
                                                f"{case.id} on {name}: {one_line(exc)}"), {}
             done.put((name, case, observed, repros))
@@ -137,7 +140,7 @@ def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
             scripts[case.id].update(repros)
             events.framework_case_done(name, case)
             if len({c for c in pending[case.id]}) == sum(
-                    len(FRAMEWORKS[n].columns()) for n in handles):
+                    len(FRAMEWORKS[h.framework].worker_columns(h.mode)) for h in handles.values()):
                 rows = judge_case(case, pending.pop(case.id), versions, skipped, columns,
                                   scripts.pop(case.id))
                 all_rows += rows

@@ -43,6 +43,10 @@ def encode(value):
         if array.dtype == object:
             return {"array": _objects(array.tolist()), "dtype": "string",
                     "shape": list(array.shape)}
+        if array.dtype.kind == "c":  # complex: each entry a pair [re, im]
+            pairs = np.stack([array.real, array.imag], axis=-1)
+            return {"array": _numbers(pairs.tolist()), "dtype": str(array.dtype),
+                    "shape": list(array.shape)}
         return {"array": _numbers(array.tolist()), "dtype": str(array.dtype),
                 "shape": list(array.shape)}
     return repr(value)
@@ -67,6 +71,9 @@ def decode(data):
         if "array" in data and "dtype" in data:
             if data["dtype"] == "string":
                 return np.array(_bytes(data["array"]), dtype=object)
+            if data["dtype"].startswith("complex"):
+                pairs = np.array(_floats(data["array"]), dtype=float)
+                return (pairs[..., 0] + 1j * pairs[..., 1]).astype(data["dtype"])
             return np.array(_floats(data["array"]), dtype=data["dtype"])
         if set(data) == {"bytes"}:
             return data["bytes"].encode()

@@ -42,8 +42,8 @@ def judge_case(case: Case, observations: dict[str, dict[str, Observation]],
             framework, mode = split_column(column)
             base = {"case": case.id, "check": cid, "kind": check.kind, "backend": column,
                     "framework": framework, "mode": mode, "version": versions.get(framework)}
-            if framework in skipped:
-                rows.append(_row(base, "skipped", skipped[framework]))
+            if framework in skipped or column in skipped:  # a column alone: its own worker
+                rows.append(_row(base, "skipped", skipped.get(column) or skipped[framework]))
                 continue
             obs = observations.get(column, {}).get(cid)
             if obs is None:

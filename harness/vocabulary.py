@@ -26,6 +26,7 @@ class Op:
     name: str
     arity: int  # tensor arguments; -1: one list of tensors
     attributes: dict = field(default_factory=dict)  # keyword attributes and their defaults
+    optional: int = 0  # how many of the last tensor arguments may be left out (a bias)
     differentiable: bool = True
     doc: str = ""
 
@@ -81,6 +82,71 @@ OPS: dict[str, Op] = _ops(
     Op("new_variable", 1, differentiable=False, doc="a Variable created where it is called"),
     Op("random_normal", 0, {"shape": ()}, differentiable=False,
        doc="the framework's own random number generator"),
+    # ---- breadth: what people port between frameworks (conventions: the engine's docstrings)
+    # unary, elementwise
+    *[Op(name, 1) for name in (
+        "log1p", "expm1", "rsqrt", "reciprocal", "tan", "asin", "acos", "atan", "sinh", "cosh",
+        "asinh", "acosh", "atanh", "erf", "erfc", "lgamma", "digamma", "sign", "floor", "ceil",
+        "trunc", "relu6", "selu", "silu", "softsign", "log_sigmoid", "conj", "real", "imag")],
+    Op("round", 1, {"decimals": 0}, doc="half to even"),
+    Op("leaky_relu", 1, {"alpha": 0.01}, doc="slope alpha below 0, and at 0"),
+    Op("elu", 1, {"alpha": 1.0}),
+    Op("gelu", 1, {"approximate": "none"}, doc='"none": the exact erf form; "tanh"'),
+    # binary, elementwise
+    Op("atan2", 2), Op("remainder", 2, doc="the sign of the divisor"),
+    Op("fmod", 2, doc="the sign of the dividend"), Op("xlogy", 2, doc="0 where x == 0"),
+    Op("squared_difference", 2),
+    # reductions and scans
+    Op("min", 1, {"axis": None, "keepdims": False}),
+    Op("prod", 1, {"axis": None, "keepdims": False}),
+    Op("std", 1, {"axis": None, "ddof": 0, "keepdims": False}, doc="ddof 0 as NumPy"),
+    Op("var", 1, {"axis": None, "ddof": 0, "keepdims": False}, doc="ddof 0 as NumPy"),
+    Op("logsumexp", 1, {"axis": None, "keepdims": False}),
+    Op("norm", 1, {"ord": None, "axis": None, "keepdims": False}, doc="numpy.linalg.norm"),
+    Op("cumsum", 1, {"axis": None}), Op("cumprod", 1, {"axis": None}),
+    Op("argmax", 1, {"axis": None, "keepdims": False}, differentiable=False),
+    Op("argmin", 1, {"axis": None, "keepdims": False}, differentiable=False),
+    # shapes and indexing
+    Op("squeeze", 1, {"axis": None}), Op("expand_dims", 1, {"axis": None}),
+    Op("broadcast_to", 1, {"shape": None}), Op("tile", 1, {"reps": None}),
+    Op("flip", 1, {"axis": None}),
+    Op("pad", 1, {"pad_width": None, "mode": "constant", "value": 0.0},
+       doc="NumPy's pad_width, from the first axis"),
+    Op("gather", 2, {"axis": 0}, doc="numpy.take"),
+    Op("take_along_axis", 2, {"axis": -1}),
+    Op("sort", 1, {"axis": -1, "descending": False}),
+    Op("topk", 1, {"k": None, "axis": -1, "largest": True, "sorted": True},
+       doc="(values, indices)"),
+    Op("einsum", -1, {"equation": None}, doc="einsum([a, b], equation='ij,jk->ik')"),
+    # linear algebra (the last two axes)
+    Op("det", 1), Op("slogdet", 1, doc="(sign, logabsdet)"), Op("inv", 1), Op("solve", 2),
+    Op("cholesky", 1), Op("eigh", 1, doc="(eigenvalues ascending, eigenvectors)"),
+    Op("eigvalsh", 1), Op("svd", 1, {"full_matrices": False}, doc="(U, S, Vh)"),
+    Op("svdvals", 1),
+    # layers (channels first: NCHW inputs, OIHW weights, as PyTorch)
+    Op("conv1d", 3, {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}, optional=1),
+    Op("conv2d", 3, {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}, optional=1),
+    Op("conv_transpose2d", 3, {"stride": 1, "padding": 0, "output_padding": 0, "groups": 1,
+                               "dilation": 1}, optional=1),
+    Op("max_pool2d", 1, {"kernel_size": None, "stride": None, "padding": 0, "dilation": 1}),
+    Op("avg_pool2d", 1, {"kernel_size": None, "stride": None, "padding": 0,
+                         "count_include_pad": True}),
+    Op("batch_norm", 5, {"eps": 1e-5, "momentum": 0.1, "training": False, "axis": 1},
+       optional=2, doc="batch_norm(x, mean, var, gamma, beta)"),
+    Op("layer_norm", 3, {"eps": 1e-5, "axis": -1}, optional=2),
+    Op("embedding", 2, doc="embedding(indices, table)"),
+    Op("lstm_cell", 7, optional=2, doc="lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh) -> (h, c); "
+       "PyTorch's layout and gate order i, f, g, o"),
+    Op("gru_cell", 6, optional=2, doc="gru_cell(x, h, w_ih, w_hh, b_ih, b_hh) -> h; "
+       "PyTorch's layout and gate order r, z, n"),
+    Op("dropout", 1, {"rate": 0.0, "training": False}, doc="identity: rate 0 or eval"),
+    # losses
+    Op("cross_entropy", 2, {"label_smoothing": 0.0, "reduction": "mean", "axis": -1},
+       doc="cross_entropy(logits, labels): integer labels or probabilities"),
+    Op("binary_cross_entropy_with_logits", 2, {"reduction": "mean", "pos_weight": None}),
+    Op("huber", 2, {"delta": 1.0, "reduction": "mean"}),
+    Op("kl_div", 2, {"reduction": "mean", "log_target": False},
+       doc="kl_div(log_q, p), PyTorch's argument order"),
 )
 
 # Effects the interpreter handles itself (the same code for every backend): they touch the

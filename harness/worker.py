@@ -55,8 +55,10 @@ def _inject_fault(case_id: str) -> None:
                 time.sleep(0.02)
 
 
-def serve(framework: str, conn, log_path: str | None) -> None:
-    """The worker's loop: receive ``(file, case_id)``, answer with observations per column."""
+def serve(framework: str, conn, log_path: str | None, mode: str | None = None) -> None:
+    """The worker's loop: receive ``(file, case_id)``, answer with observations per column.
+    ``mode``: this worker runs that mode alone, with the framework's ``mode_env`` set to it
+    before anything imports the framework (Keras: ``KERAS_BACKEND``)."""
     if log_path:  # frameworks print to fds 1 and 2 from C++ too: redirect the descriptors
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 1)
@@ -67,7 +69,9 @@ def serve(framework: str, conn, log_path: str | None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         from harness.cases import load_file
-        from harness.dialects import dialect
+        from harness.dialects import FRAMEWORKS, dialect
+        if mode is not None:
+            os.environ[FRAMEWORKS[framework].mode_env] = mode
         from harness.scripts import observe_check, standalone
 
         spelling = dialect(framework)
@@ -90,11 +94,11 @@ def serve(framework: str, conn, log_path: str | None) -> None:
                 cases[file] = {c.id: c for c in load_file(file).cases}
             case = cases[file][case_id]
             observed, repros = {}, {}
-            for mode in spelling.modes:
-                column = spelling.column(mode)
+            for m in spelling.modes if mode is None else (mode,):
+                column = spelling.column(m)
                 observed[column] = {}
                 for cid, check in zip(case.check_ids, case.checks):
-                    obs = observe_check(case, check, cid, spelling, mode)
+                    obs = observe_check(case, check, cid, spelling, m)
                     if obs.script:  # the script that ran, as a user runs it alone
                         repros[(column, cid)] = standalone(obs.script, framework, check.kind)
                         obs.script = None
@@ -109,11 +113,13 @@ class WorkerHandle:
     """The runner's side of a worker: start, ask, notice a death, restart."""
 
     def __init__(self, framework: str, log_dir: Path | None = None, start_timeout=300.0,
-                 memory_mb: float | None = None):
+                 memory_mb: float | None = None, mode: str | None = None):
         self.framework = framework
+        self.mode = mode  # None: every mode of the framework; else this mode alone
+        self.key = framework if mode is None else f"{framework}[{mode}]"
         self.memory_mb = memory_mb  # resident memory limit (None: none)
         self.peak_mb = 0.0  # the most resident memory seen while the current request ran
-        self.log_path = str(log_dir / f"{framework}.log") if log_dir else os.devnull
+        self.log_path = str(log_dir / f"{self.key}.log") if log_dir else os.devnull
         self.start_timeout = start_timeout
         self.context = mp.get_context("spawn")
         self.process = None
@@ -123,8 +129,9 @@ class WorkerHandle:
 
     def start(self) -> None:
         parent, child = self.context.Pipe()
-        self.process = self.context.Process(target=serve, name=f"conformance-{self.framework}",
-                                            args=(self.framework, child, self.log_path),
+        self.process = self.context.Process(target=serve, name=f"conformance-{self.key}",
+                                            args=(self.framework, child, self.log_path,
+                                                  self.mode),
                                             daemon=True)
         self.process.start()
         child.close()

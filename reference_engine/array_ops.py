@@ -202,11 +202,16 @@ _einsum = defop("einsum", lambda *xs, equation: np.einsum(equation, *xs),
                                                                 equation=equation)))
 
 
-def einsum(equation, *operands):
+def einsum(*args, equation=None):
     """einsum("ij,jk->ik", a, b), as NumPy, torch, tf and jnp spell it ('...' and the implicit
-    output included). einsum([a, b], "ij,jk->ik") -- the list-first form of concat -- works too."""
-    if not isinstance(equation, str):
-        equation, operands = operands[0], equation
+    output included). einsum([a, b], "ij,jk->ik") and einsum([a, b], equation="ij,jk->ik")
+    -- the list-first form of concat -- work too."""
+    if equation is None:
+        equation, *args = args
+    if isinstance(equation, str):
+        operands = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+    else:  # list first
+        operands, equation = equation, (args[0] if args else equation)
     return _einsum(list(operands), equation=equation)
 
 

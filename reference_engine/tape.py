@@ -86,7 +86,7 @@ class GradientTape:
     def watch(self, tensor):
         """Record ops on ``tensor`` (a tensor, or a nested list of them)."""
         for x in flatten(tensor):
-            if isinstance(x, Tensor) and x.data.dtype.kind == "f" and id(x) not in self._watched:
+            if isinstance(x, Tensor) and x.data.dtype.kind in "fc" and id(x) not in self._watched:
                 self._watched[id(x)] = x
                 if not x._requires_grad or id(x) in _lifted:
                     _lifted.setdefault(id(x), [x, 0])[1] += 1

@@ -13,13 +13,32 @@ class Framework:
     name: str
     imports: str  # the package its scripts import (checked without importing it)
     modes: tuple[str, ...]  # the first is the default column
+    # Set where a mode is fixed when the framework is imported (Keras: KERAS_BACKEND): every
+    # column is bracketed (no bare column), and each mode runs in its own worker, started
+    # with this environment variable set to the mode.
+    mode_env: str | None = None
+    # Run unless --frameworks says otherwise. Keras is opt-in (-f keras) until its columns
+    # have run on every case file and their differences are declared.
+    default: bool = True
 
     @property
     def module(self) -> str:
         return f"harness.dialects.{self.name}"
 
     def columns(self) -> list[str]:
-        return [self.name if i == 0 else f"{self.name}[{m}]" for i, m in enumerate(self.modes)]
+        return [self.name if i == 0 and not self.mode_env else f"{self.name}[{m}]"
+                for i, m in enumerate(self.modes)]
+
+    def workers(self) -> list[tuple[str, str | None]]:
+        """``(key, mode)`` per worker process: one for the framework (mode None: it runs
+        every mode), or, with ``mode_env``, one per mode, keyed by its column."""
+        if self.mode_env:
+            return [(f"{self.name}[{m}]", m) for m in self.modes]
+        return [(self.name, None)]
+
+    def worker_columns(self, mode: str | None) -> list[str]:
+        """The columns the worker for ``mode`` (None: all modes) observes."""
+        return self.columns() if mode is None else [f"{self.name}[{mode}]"]
 
 
 FRAMEWORKS = {f.name: f for f in (
@@ -27,7 +46,10 @@ FRAMEWORKS = {f.name: f for f in (
     Framework("torch", "torch", ("eager",)),
     Framework("tensorflow", "tensorflow", ("eager", "function")),
     Framework("jax", "jax", ("eager", "jit")),
+    Framework("keras", "keras", ("tensorflow", "jax", "torch"), mode_env="KERAS_BACKEND",
+              default=False),
 )}
+DEFAULT_FRAMEWORKS = [name for name, f in FRAMEWORKS.items() if f.default]
 
 
 def installed(framework: str) -> tuple[bool, str]:

@@ -190,11 +190,13 @@ class Writer:
             if node.kwargs:
                 raise NotApplicable(f"{node.fn} takes no attributes")
             return spelling.render(parts)
+        # `attr=default` leaves the argument out: the framework's own default applies
+        given = tuple((k, v) for k, v in node.kwargs if v != ex.Const(ex.DEFAULT))
         call = Call(node.fn, [p[0] for p in parts],
                     [_paren(t, p, ATOM) for t, p in parts],
-                    {k: self.expr(v) for k, v in node.kwargs}, node.args,
+                    {k: self.expr(v) for k, v in given}, node.args,
                     [self.is_host(a) for a in node.args], self)
-        call._node_kwargs = node.kwargs
+        call._node_kwargs = given
         if isinstance(spelling, str):
             return fill(spelling, call), ATOM
         return spelling(call), ATOM

@@ -16,65 +16,10 @@ import re
 from collections import ChainMap
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, Dialect, NotApplicable, Writer, python_literal, tensor_list
+from harness.dialects.base import Dialect, NotApplicable, Writer, python_literal, tensor_list
+from harness.dialects.jax_ops import HELPERS, NO_STRINGS, OPS
 
-NO_STRINGS = "JAX has no string arrays (its dtypes are numbers and bools)"
 NO_STATE = "JAX arrays are immutable and JAX has no variables (state is passed in and returned)"
-
-
-def _tuple(c, name: str, default: str = "None") -> str:
-    """An attribute as source, a list as a tuple (jnp takes axes and shapes as tuples)."""
-    for k, node in c.node_kwargs:
-        if k == name and isinstance(node, ex.ListOf):
-            items = [c.writer.expr(x) for x in node.items]
-            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-    return c.kwargs.get(name, default)
-
-
-def _kw(c) -> str:
-    return "".join(f", {k}={_tuple(c, k)}" for k in c.kwargs)
-
-
-def _reduce(fn):
-    return lambda c: f"{fn}({c.args[0]}{_kw(c)})"
-
-
-def _cast(c) -> str:
-    dtype = c.const("dtype")
-    if dtype == "string":
-        raise NotApplicable(NO_STRINGS)
-    x = f"jnp.asarray({c.args[0]})" if c.host[0] else c.atoms[0]
-    return f"{x}.astype(jnp.{dtype})"
-
-
-def _mse(c) -> str:
-    squared = f"jnp.square({c.atoms[0]} - {c.atoms[1]})"
-    reduction = c.const("reduction", "mean")
-    return squared if reduction == "none" else \
-        f"jnp.{'sum' if reduction == 'sum' else 'mean'}({squared})"
-
-
-OPS = {
-    **PYTHON_OPERATORS,  # on JAX arrays Python's operators are jnp's (x ** 2: integer_pow)
-    **{op: f"jnp.{op}({{0}})" for op in
-       ("exp", "log", "sqrt", "square", "abs", "sin", "cos", "tanh", "ones_like",
-        "zeros_like")},
-    **{op: f"jax.nn.{op}({{0}})" for op in ("sigmoid", "relu", "softplus")},
-    "maximum": "jnp.maximum({0}, {1})", "minimum": "jnp.minimum({0}, {1})",
-    "clip": "jnp.clip({0}{kw})", "where": "jnp.where({0}, {1}, {2})",
-    "sum": _reduce("jnp.sum"), "mean": _reduce("jnp.mean"), "max": _reduce("jnp.max"),
-    "transpose": _reduce("jnp.transpose"),
-    "reshape": lambda c: f"jnp.reshape({c.args[0]}, {_tuple(c, 'shape')})",
-    "getitem": "{0}[{1}]",
-    "concat": "jnp.concatenate({0}{kw})", "stack": "jnp.stack({0}{kw})",
-    "softmax": "jax.nn.softmax({0}{kw})", "log_softmax": "jax.nn.log_softmax({0}{kw})",
-    "one_hot": "jax.nn.one_hot({0}, {depth}, dtype=jnp.float32)",
-    "cast": _cast, "mse": _mse,
-    # JAX's RNG is explicit and functional: a key in, numbers out. One fixed key gives the
-    # same numbers on every call: that is JAX's design, not a bug.
-    "random_normal": lambda c: f"jax.random.normal(jax.random.key(0), "
-                               f"{_tuple(c, 'shape', '()')}, dtype=jnp.float32)",
-}
 
 
 def _nodes(f) -> list:
@@ -146,7 +91,9 @@ class JaxDialect(Dialect):
     def imports(self, w: Writer) -> list[str]:
         out = ["import jax", "import jax.numpy as jnp"]
         out += ["import numpy as np"] if w.needs & {"numpy", "host_rng"} else []
-        return out + (["import optax"] if "optax" in w.needs else [])
+        out += ["import optax"] if "optax" in w.needs else []
+        helpers = [HELPERS[n[7:]] for n in sorted(w.needs) if n.startswith("helper:")]
+        return out + ["", *helpers] if helpers else out
 
     def from_numpy(self, source: str) -> str:
         return f"jnp.asarray({source})"
@@ -369,12 +316,27 @@ class JaxDialect(Dialect):
             w.observe(x, trajectory(x))
 
     def optimizer(self, o) -> str:
+        def given(**kw):  # a field left None takes optax's own default: leave it out
+            return "".join(f", {k}={v}" for k, v in kw.items() if v is not None)
+
         if o.name == "sgd":
+            if o.dampening:
+                raise NotApplicable("optax.sgd has no dampening: its momentum trace adds the whole "
+                                    "gradient (PyTorch's dampening=0)")
             tx = f"optax.sgd({o.lr}" + (f", momentum={o.momentum}" if o.momentum else "") + (
                 f", nesterov={o.nesterov}" if o.nesterov else "") + ")"
+        elif o.name in ("adam", "adamw"):
+            tx = f"optax.{o.name}({o.lr}, b1={o.betas[0]}, b2={o.betas[1]}{given(eps=o.eps)}"
+            if o.name == "adamw":  # optax's own decoupled decay (also times the learning rate)
+                return tx + given(weight_decay=o.weight_decay) + ")"
+            tx += ")"
+        elif o.name == "rmsprop":
+            tx = f"optax.rmsprop({o.lr}" + given(decay=o.rho, eps=o.eps) + (
+                ", centered=True" if o.centered else "") + (
+                f", momentum={o.momentum}" if o.momentum else "") + ")"
         else:
-            tx = (f"optax.adam({o.lr}, b1={o.betas[0]}, b2={o.betas[1]}, "
-                  f"eps={1e-8 if o.eps is None else o.eps})")
+            tx = f"optax.adagrad({o.lr}" + given(
+                initial_accumulator_value=o.initial_accumulator_value, eps=o.eps) + ")"
         if o.weight_decay:  # g + wd * p before the update, as torch couples it
             tx = f"optax.chain(optax.add_decayed_weights({o.weight_decay}), {tx})"
         return tx

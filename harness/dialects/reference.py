@@ -12,7 +12,9 @@ from __future__ import annotations
 from harness.dialects.base import PYTHON_OPERATORS, Dialect, Writer, python_literal, tensor_list
 from harness.vocabulary import OPS as VOCABULARY
 
-_NAMES = {"clip": "clamp", "mse": "mse_loss", "max": "amax"}
+_NAMES = {"clip": "clamp", "mse": "mse_loss", "max": "amax", "min": "amin"}
+_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
+               "adagrad": "Adagrad"}
 _SPECIAL = {
     "eq": "re.eq({0}, {1})", "ne": "re.ne({0}, {1})",
     "getitem": "{0}[{1}]",
@@ -242,12 +244,8 @@ class ReferenceDialect(Dialect):
         tape = o.style in ("apply_gradients", "minimize")
         self.inputs(w, "tape" if tape else "torch", require=p.opt_params)
         params = ", ".join(p.opt_params)
-        if o.name == "sgd":
-            w.add(f"optimizer = re.optim.SGD([{params}], lr={o.lr}, momentum={o.momentum}, "
-                  f"nesterov={o.nesterov}, weight_decay={o.weight_decay})")
-        elif o.name == "adam":
-            w.add(f"optimizer = re.optim.Adam([{params}], lr={o.lr}, betas={tuple(o.betas)}, "
-                  f"eps={1e-8 if o.eps is None else o.eps}, weight_decay={o.weight_decay})")
+        if o.name != "manual":
+            w.add(f"optimizer = re.optim.{_OPTIMIZERS[o.name]}([{params}]{_options(o)})")
         w.add(*[f"{n}_trajectory = []" for n in p.record], "")
         record = [f"        {n}_trajectory.append(np.array({n}.numpy()))" for n in p.record]
         w.add(f"for step in range({p.steps + 1}):  # the last pass records the final values")
@@ -370,6 +368,24 @@ class ReferenceDialect(Dialect):
         w.observe("before", "before")
         w.observe("after", "after")
         w.observe("variables", repr(sorted(names)))
+
+
+def _options(o) -> str:
+    """The optimizer's keyword arguments in the engine's (PyTorch's) names; a field left out
+    (None) takes the engine's default, which follows PyTorch's."""
+    options = {"lr": o.lr}
+    if o.name == "sgd":
+        options.update(momentum=o.momentum, dampening=o.dampening, nesterov=o.nesterov)
+    if o.name in ("adam", "adamw"):
+        options["betas"] = tuple(o.betas)
+        options["eps"] = 1e-8 if o.eps is None and o.name == "adam" else o.eps
+    if o.name == "rmsprop":
+        options.update(alpha=o.rho, eps=o.eps, momentum=o.momentum, centered=o.centered)
+    if o.name == "adagrad":
+        options.update(eps=o.eps, initial_accumulator_value=o.initial_accumulator_value)
+    options["weight_decay"] = o.weight_decay
+    return "".join(f", {k}={v!r}" for k, v in options.items()
+                   if v is not None and not (k == "dampening" and v == 0.0))
 
 
 def _np_dtype(array) -> str:

@@ -15,100 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, Dialect, NotApplicable, Writer, python_literal, tensor_list
+from harness.dialects.base import Dialect, NotApplicable, Writer, python_literal, tensor_list
+from harness.dialects.tensorflow_ops import OPS, helpers
 
 STAGE = "@tf.function(autograph=False)"
-
-# ---- ops ------------------------------------------------------------------------------------
-
-
-def _weak(c, i: int, j: int) -> str:
-    """Operand ``i``; a Python number before a tensor ``j`` takes the tensor's dtype. TF
-    converts a number *after* a tensor to its dtype itself; one before it only eagerly (in
-    a graph it becomes float32 or int32, and a float64 partner is then rejected)."""
-    if i < j and c.host[i] and not c.host[j]:
-        return f"tf.constant({c.args[i]}, dtype={c.atoms[j]}.dtype)"
-    return c.args[i]
-
-
-def _binary(name):
-    return lambda c: f"{name}({_weak(c, 0, 1)}, {_weak(c, 1, 0)})"
-
-
-def _clip(c) -> str:
-    # a missing bound is the dtype's extreme, so that tf.clip_by_value's gradient applies
-    lo = c.kwargs.get("min", f"{c.atoms[0]}.dtype.min")
-    hi = c.kwargs.get("max", f"{c.atoms[0]}.dtype.max")
-    return f"tf.clip_by_value({c.args[0]}, {lo}, {hi})"
-
-
-def _matmul(c) -> str:
-    if all((_rank(c.writer, n) or 0) >= 2 for n in c.nodes):
-        return f"tf.matmul({c.args[0]}, {c.args[1]})"
-    c.writer.needs.add("tnp")  # tf.matmul needs rank >= 2; TF's NumPy API gives `@` vectors
-    return f"tnp.matmul({c.args[0]}, {c.args[1]})"
-
-
-_UNARY = {"exp": "tf.exp", "log": "tf.math.log", "sqrt": "tf.sqrt", "square": "tf.square",
-          "abs": "tf.abs", "sin": "tf.sin", "cos": "tf.cos", "tanh": "tf.tanh",
-          "sigmoid": "tf.sigmoid", "relu": "tf.nn.relu", "softplus": "tf.math.softplus"}
-
-OPS = {
-    **{k: PYTHON_OPERATORS[k] for k in ("add", "sub", "mul", "div", "pow", "neg",
-                                        "lt", "le", "gt", "ge")},
-    **{k: f"{v}({{0}})" for k, v in _UNARY.items()},
-    "matmul": _matmul, "eq": _binary("tf.equal"), "ne": _binary("tf.not_equal"),
-    "maximum": _binary("tf.maximum"), "minimum": _binary("tf.minimum"), "clip": _clip,
-    "where": lambda c: f"tf.where({c.args[0]}, {_weak(c, 1, 2)}, {_weak(c, 2, 1)})",
-    "sum": "tf.reduce_sum({0}{kw})", "mean": "tf.reduce_mean({0}{kw})",
-    "max": "tf.reduce_max({0}{kw})",
-    "transpose": lambda c: f"tf.transpose({c.args[0]}{c.kw({'axes': 'perm'})})",
-    "reshape": "tf.reshape({0}, {shape})", "getitem": "{0}[{1}]",
-    "concat": "tf.concat({0}, axis={axis})", "stack": "tf.stack({0}{kw})",
-    "softmax": "tf.nn.softmax({0}{kw})", "log_softmax": "tf.nn.log_softmax({0}{kw})",
-    "one_hot": "tf.one_hot({0}, {depth}, dtype=tf.float32)",
-    "cast": lambda c: f"tf.cast({c.args[0]}, tf.{c.const('dtype')})",
-    "ones_like": "tf.ones_like({0})", "zeros_like": "tf.zeros_like({0})",
-    "mse": lambda c: ("tf.reduce_sum" if c.const("reduction") == "sum" else "tf.reduce_mean")
-    + f"(tf.square({c.atoms[0]} - {c.atoms[1]}))",
-    "string_join": "tf.strings.join({0}{kw})",
-    "assign_add": "{0}.assign_add({1})", "assign_sub": "{0}.assign_sub({1})",
-    "new_variable": "tf.Variable({0})", "random_normal": "tf.random.normal({shape})",
-}
-
-_SAME_RANK = {"add", "sub", "mul", "div", "pow", "neg", "lt", "le", "gt", "ge", "eq", "ne",
-              "maximum", "minimum", "clip", "where", "softmax", "log_softmax", "cast",
-              "transpose", *_UNARY}
-
-
-def _rank(w: Writer, node):
-    """A program node's static rank where plain to see (inputs, elementwise ops, matmul; an
-    intermediate by its assignments, in order), else None."""
-    if not hasattr(w, "ranks"):
-        w.ranks = {}
-        for s in _assignments(w.plan.program):
-            r = _rank(w, s.value)
-            w.ranks[s.target] = r if w.ranks.get(s.target, r) == r else None
-    if isinstance(node, ex.Name):
-        i = w.plan.inputs.get(node.id)
-        if getattr(w, "in_function", False) or (i is not None and i.kind == "host"):
-            return None
-        return np.ndim(i.value) if i is not None else w.ranks.get(node.id)
-    if isinstance(node, ex.Const):
-        return 0 if isinstance(node.value, (int, float)) else None
-    ranks = [_rank(w, a) for a in getattr(node, "args", ())]
-    if not isinstance(node, ex.Call) or not ranks or None in ranks:
-        return None
-    if node.fn == "matmul":
-        return max(ranks) if min(ranks) >= 2 else sum(ranks) - 2
-    return max(ranks) if node.fn in _SAME_RANK else None
-
-
-def _assignments(statements):
-    for s in statements:
-        yield from _assignments(s.body) if isinstance(s, ex.Loop) else \
-            [s] if isinstance(s, ex.Assign) else []
-
 
 # ---- source pieces --------------------------------------------------------------------------
 
@@ -162,15 +72,29 @@ def _gap(w: Writer, *lines: str) -> None:
     w.add(*(["", ""] if w.lines else []), *lines)
 
 
+_KERAS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+
+
 def _keras(o) -> str:
+    """The Keras optimizer; a field left at None is left out: Keras' own default applies."""
+    if o.name == "sgd" and o.dampening:
+        raise NotApplicable("keras.optimizers.SGD has no dampening (its momentum buffer adds "
+                            "the whole gradient: PyTorch's dampening=0)")
     options = [f"learning_rate={o.lr}"]
-    if o.name == "sgd":
-        options += [f"momentum={o.momentum}"] * bool(o.momentum) + ["nesterov=True"] * o.nesterov
-    else:
-        options += [f"beta_1={o.betas[0]}", f"beta_2={o.betas[1]}"] * (
-            tuple(o.betas) != (0.9, 0.999)) + [f"epsilon={o.eps}"] * (o.eps is not None)
-    options += [f"weight_decay={o.weight_decay}"] * bool(o.weight_decay)
-    return f"tf.keras.optimizers.{'SGD' if o.name == 'sgd' else 'Adam'}({', '.join(options)})"
+    if o.name in ("sgd", "rmsprop"):
+        options += [f"momentum={o.momentum}"] * bool(o.momentum)
+    options += ["nesterov=True"] * (o.name == "sgd" and o.nesterov)
+    if o.name in ("adam", "adamw"):
+        options += [f"beta_1={o.betas[0]}", f"beta_2={o.betas[1]}"] * (tuple(o.betas) != (0.9, 0.999))
+    if o.name == "rmsprop":
+        options += [f"rho={o.rho}"] * (o.rho is not None) + ["centered=True"] * o.centered
+    if o.name == "adagrad" and o.initial_accumulator_value is not None:
+        options.append(f"initial_accumulator_value={o.initial_accumulator_value}")
+    options += [f"epsilon={o.eps}"] * (o.eps is not None and o.name != "sgd")
+    # AdamW's decay defaults to 0.004: a 0 the case gives is passed; the others default to none
+    options += [f"weight_decay={o.weight_decay}"] * (
+        o.weight_decay is not None if o.name == "adamw" else bool(o.weight_decay))
+    return f"tf.keras.optimizers.{_KERAS[o.name]}({', '.join(options)})"
 
 
 class TensorFlowDialect(Dialect):
@@ -196,10 +120,18 @@ class TensorFlowDialect(Dialect):
     ]
 
     def imports(self, w: Writer) -> list[str]:
-        return [*self.IMPORTS, *["import tensorflow.experimental.numpy as tnp"] * ("tnp" in w.needs)]
+        return [*self.IMPORTS, *["import tensorflow.experimental.numpy as tnp"] * ("tnp" in w.needs),
+                *helpers(w)]
 
     def from_numpy(self, source: str) -> str:
         return f"tf.constant({source})"
+
+    def to_numpy(self, value):
+        # a gather's gradient (tf.gather, tf.nn.embedding_lookup) is IndexedSlices: as dense
+        if type(value).__name__ == "IndexedSlices":
+            import tensorflow as tf
+            value = tf.convert_to_tensor(value)
+        return super().to_numpy(value)
 
     # ---- inputs, functions, the staged check ----------------------------------------------
 

@@ -21,6 +21,7 @@ from harness.dialects.base import (
     python_literal,
     tensor_list,
 )
+from harness.dialects.torch_ops import BREADTH, HELPERS, number, tensors
 
 NO_STRINGS = "PyTorch has no string tensors"
 STAGED_NA = ("PyTorch runs eagerly: no tracer with tf.function's retracing semantics "
@@ -30,47 +31,23 @@ STAGED_NA = ("PyTorch runs eagerly: no tracer with tf.function's retracing seman
 # ---- the op table -------------------------------------------------------------------------
 
 
-def _number(call: Call, i: int) -> str:
-    """Operand ``i``, a Python number, as a 0-d tensor: PyTorch's promotion lets a tensor
-    with dimensions beside it outrank it (weak typing: ``maximum(x, 0.0)`` keeps x's
-    dtype). An int is int32, as the case language's literals are."""
-    text, node, inputs = call.args[i], call.nodes[i], call.writer.plan.inputs
-    value = node.value if isinstance(node, ex.Const) else inputs[node.id].value \
-        if isinstance(node, ex.Name) and node.id in inputs else 0 if node == ex.Name("step") \
-        else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"torch.tensor({text}, dtype=torch.int32)"
-    return f"torch.{'tensor' if isinstance(value, (bool, float)) else 'as_tensor'}({text})"
-
-
-def _tensors(template: str):
-    """A template whose operands must be tensors: a Python number becomes one."""
-    def spell(call: Call) -> str:
-        for i, host in enumerate(call.host):
-            if host:
-                call.args[i] = call.atoms[i] = _number(call, i)
-        return fill(template, call)
-    return spell
-
-
 def _reduce(fn: str):
     """``sum``/``mean``/``max``: no axis reduces everything (``keepdims`` keeps every axis
-    as 1); ``max`` over one axis is ``torch.max(...).values``, over several ``torch.amax``."""
+    as 1); ``max`` over axes is ``torch.amax``."""
     def spell(call: Call) -> str:
-        x, axis = _tensors("{0}")(call), dict(call.node_kwargs).get("axis")
+        x, axis = tensors("{0}")(call), dict(call.node_kwargs).get("axis")
         if axis is None or axis == ex.Const(None):
             return f"torch.{fn}({x})" + (f".reshape([1] * {call.atoms[0]}.dim())"
                                          if call.const("keepdims") else "")
         dim = f"dim={call.kwargs['axis']}" + call.kw({"keepdims": "keepdim"}, drop=("axis",))
-        if fn == "max":
-            return f"torch.amax({x}, {dim})" if isinstance(axis, ex.ListOf) else \
-                f"torch.max({x}, {dim}).values"
+        if fn == "max":  # torch.amax: tied maxima share the gradient (torch.max(x, dim) picks one)
+            return f"torch.amax({x}, {dim})"
         return f"torch.{fn}({x}, {dim})"
     return spell
 
 
 def _transpose(call: Call) -> str:
-    _tensors("{0}")(call)
+    tensors("{0}")(call)
     x, node, inputs = call.atoms[0], call.nodes[0], call.writer.plan.inputs
     if call.given("axes"):
         return f"{x}.permute({call.kwargs['axes']})"
@@ -84,14 +61,14 @@ def _where(call: Call) -> str:
     """``torch.where`` takes a Python number beside a tensor (weakly typed); two numbers
     alone become tensors."""
     template = "torch.where({0}, {1}, {2})"
-    return _tensors(template)(call) if all(call.host[1:]) else fill(template, call)
+    return tensors(template)(call) if all(call.host[1:]) else fill(template, call)
 
 
 def _cast(call: Call) -> str:
     dtype = call.const("dtype")
     if dtype == "string" or not isinstance(dtype, str):
         raise NotApplicable(NO_STRINGS if dtype == "string" else "cast needs a constant dtype")
-    return _tensors(f"{{0}}.to(torch.{dtype})")(call)
+    return tensors(f"{{0}}.to(torch.{dtype})")(call)
 
 
 def _assign(method: str, sign: str):
@@ -104,34 +81,35 @@ def _assign(method: str, sign: str):
 def _new_variable(call: Call) -> str:
     if not call.host[0]:
         return f"torch.nn.Parameter({call.atoms[0]}.detach().clone())"
-    integer = "int32" in _number(call, 0)  # an integer Parameter cannot require grad
-    return f"torch.nn.Parameter({_number(call, 0)}{', requires_grad=False' if integer else ''})"
+    integer = "int32" in number(call, 0)  # an integer Parameter cannot require grad
+    return f"torch.nn.Parameter({number(call, 0)}{', requires_grad=False' if integer else ''})"
 
 
 _TORCH = ("exp", "log", "sqrt", "square", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
           "ones_like", "zeros_like")
 OPS = {
     **PYTHON_OPERATORS,  # torch's operators take Python numbers with weak typing
-    **{n: _tensors(f"torch.{n}({{0}})") for n in _TORCH},
-    **{n: _tensors(f"torch.{n}({{0}}, {{1}})") for n in ("maximum", "minimum")},
-    **{n: _tensors(f"torch.{n}({{0}}, dim={{axis}})") for n in ("softmax", "log_softmax")},
+    **{n: tensors(f"torch.{n}({{0}})") for n in _TORCH},
+    **{n: tensors(f"torch.{n}({{0}}, {{1}})") for n in ("maximum", "minimum")},
+    **{n: tensors(f"torch.{n}({{0}}, dim={{axis}})") for n in ("softmax", "log_softmax")},
     **{n: _reduce(n) for n in ("sum", "mean", "max")},
-    "softplus": _tensors("torch.nn.functional.softplus({0})"),
-    "clip": _tensors("torch.clamp({0}{kw})"),
+    "softplus": tensors("torch.nn.functional.softplus({0})"),
+    "clip": tensors("torch.clamp({0}{kw})"),
     "where": _where,
     "transpose": _transpose,
-    "reshape": _tensors("{0}.reshape({shape})"),
+    "reshape": tensors("{0}.reshape({shape})"),
     "getitem": "{0}[{1}]",
     "concat": "torch.cat({0}, dim={axis})",
     "stack": "torch.stack({0}, dim={axis})",
-    "one_hot": lambda c: _tensors("torch.nn.functional.one_hot({0}.long(), "
-                                  f"{c.kwargs.get('depth', '-1')}).to(torch.float32)")(c),
+    "one_hot": lambda c: tensors("torch.nn.functional.one_hot({0}.long(), "
+                                 f"{c.kwargs.get('depth', '-1')}).to(torch.float32)")(c),
     "cast": _cast,
-    "mse": _tensors("torch.nn.functional.mse_loss({0}, {1}, reduction={reduction})"),
+    "mse": tensors("torch.nn.functional.mse_loss({0}, {1}, reduction={reduction})"),
     "assign_add": _assign("add_", "+"),
     "assign_sub": _assign("sub_", "-"),
     "new_variable": _new_variable,
     "random_normal": "torch.randn({shape})",
+    **BREADTH,  # the breadth ops (issue #11): torch_ops.py
 }
 
 
@@ -151,6 +129,23 @@ def _no_grad_updates(w: Writer) -> None:
                 plain((s,), indent + "    " * update, skip, after)
         return out
     w.statements = statements
+
+
+def _track_defaults(w: Writer) -> None:
+    """Records, while each call is spelled, which attributes the case wrote as
+    ``attr=default`` (``w.defaulted``, a stack): the Call the writer builds no longer tells
+    them from attributes not written, which mean the vocabulary's default."""
+    plain, w.defaulted = w._expr, []
+
+    def expr(node):
+        if not isinstance(node, ex.Call):
+            return plain(node)
+        w.defaulted.append({k for k, v in node.kwargs if v == ex.Const(ex.DEFAULT)})
+        try:
+            return plain(node)
+        finally:
+            w.defaulted.pop()
+    w._expr = expr
 
 
 def _tuple(items) -> str:
@@ -187,6 +182,35 @@ def _mentioned(plan) -> set[str]:
     return ex.names_used(tuple(nodes)) | strings(plan.params)
 
 
+# torch.optim's classes, and their defaults: an option is passed only where it differs (None:
+# the case asks for PyTorch's own default)
+_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
+               "adagrad": "Adagrad"}
+_OPTIONS = {  # torch's keyword: (the case's field, torch's default)
+    "sgd": {"momentum": ("momentum", 0.0), "dampening": ("dampening", 0.0),
+            "nesterov": ("nesterov", False), "weight_decay": ("weight_decay", 0.0)},
+    "adam": {"betas": ("betas", (0.9, 0.999)), "eps": ("eps", 1e-8),
+             "weight_decay": ("weight_decay", 0.0)},
+    "adamw": {"betas": ("betas", (0.9, 0.999)), "eps": ("eps", 1e-8),
+              "weight_decay": ("weight_decay", 1e-2)},
+    "rmsprop": {"alpha": ("rho", 0.99), "eps": ("eps", 1e-8), "weight_decay": ("weight_decay", 0.0),
+                "momentum": ("momentum", 0.0), "centered": ("centered", False)},
+    "adagrad": {"weight_decay": ("weight_decay", 0.0),
+                "initial_accumulator_value": ("initial_accumulator_value", 0.0),
+                "eps": ("eps", 1e-10)},
+}
+
+
+def _optimizer_options(o) -> str:
+    options = {}
+    for keyword, (field, default) in _OPTIONS[o.name].items():
+        value = getattr(o, field)
+        value = tuple(value) if isinstance(value, list) else value
+        if value is not None and value != default:
+            options[keyword] = repr(value)
+    return _kw(**options)
+
+
 class TorchDialect(Dialect):
     name = "torch"
     modes = ("eager",)
@@ -210,6 +234,12 @@ class TorchDialect(Dialect):
                          "its own graph",
               "static_graph": "PyTorch has no define-then-run graphs: the graph is built as "
                               "the program runs"}
+
+    def imports(self, w: Writer) -> list[str]:
+        """The imports, then the helpers the ops asked for (``lstm_cell``, ``gru_cell``)."""
+        helpers = [line for name, lines in HELPERS.items() if f"helper:{name}" in w.needs
+                   for line in ["", "", *lines]]
+        return [*self.IMPORTS, *helpers, *[""] * bool(helpers)]  # two blank lines after a def
 
     # ---- values --------------------------------------------------------------------------
 
@@ -251,6 +281,7 @@ class TorchDialect(Dialect):
         """The inputs (``requires_grad`` where tracked or in ``require``), then the case's
         functions."""
         _no_grad_updates(w)
+        _track_defaults(w)
         for name, i in w.plan.inputs.items():
             if i.kind == "host":
                 w.add(f"{name} = {python_literal(i.value)}")
@@ -401,13 +432,9 @@ class TorchDialect(Dialect):
                                 "(zero_grad, backward, step)")
         self.inputs(w, require=p.opt_params)
         params = ", ".join(p.opt_params)
-        if o.name in ("sgd", "adam"):  # the options that differ from PyTorch's defaults
-            extra = _kw(momentum=o.momentum or None, nesterov=o.nesterov or None,
-                        weight_decay=o.weight_decay or None) if o.name == "sgd" else \
-                _kw(betas=None if tuple(o.betas) == (0.9, 0.999) else tuple(o.betas),
-                    eps=o.eps, weight_decay=o.weight_decay or None)
-            w.add(f"optimizer = torch.optim.{o.name.upper() if o.name == 'sgd' else 'Adam'}"
-                  f"([{params}], lr={o.lr!r}{extra})")
+        if o.name != "manual":
+            w.add(f"optimizer = torch.optim.{_OPTIMIZERS[o.name]}([{params}], lr={o.lr!r}"
+                  f"{_optimizer_options(o)})")
         history = _free(w, "history")
         w.add(f"{history} = {{{', '.join(f'{n!r}: []' for n in p.record)}}}", "")
 

@@ -269,8 +269,105 @@ def build(doc: dict, title: str | None = None, with_plots: bool = True) -> dict:
         "claims": list(claims.values()),
         "changes": [dict(c, anchor=_first_anchor(topics, c)) for c in changes],
         "conflicts": doc.get("conflicts") or [],
+        "keras_promise": _promise_view(doc, topics),
         "failed": counts.get("fail", 0) + counts.get("error", 0) > 0,
     }
+
+
+# ---- the Keras promise: one model, identical numerics on every backend ----------------------
+
+KERAS_PROMISE = 1e-7  # "numerics are identical across backends" up to 1e-7 in float32
+
+
+def _leaves(value, path=""):
+    """``(path, float64 array)`` for every numeric leaf of an observed value; a leaf that is
+    not numeric (an error, text) as ``(path, None)``."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        for k in sorted(value, key=str):
+            yield from _leaves(value[k], f"{path}.{k}" if path else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{i}]")
+    else:
+        try:
+            array = np.asarray(value)
+            if array.dtype.kind in "biufc":
+                yield path, array.astype(np.complex128 if array.dtype.kind == "c" else np.float64)
+                return
+        except (TypeError, ValueError):
+            pass
+        yield path, None
+
+
+def promise_difference(a, b) -> float:
+    """The largest absolute difference between two observations of the same check (inf where
+    their structures, shapes or non-finite entries differ; 0 where both are the same
+    non-numbers)."""
+    import numpy as np
+
+    from harness.values import decode
+
+    la, lb = dict(_leaves(decode(a))), dict(_leaves(decode(b)))
+    if la.keys() != lb.keys():
+        return float("inf")
+    worst = 0.0
+    for k, x in la.items():
+        y = lb[k]
+        if x is None or y is None:
+            if (x is None) != (y is None) or repr(x) != repr(y):
+                return float("inf")
+            continue
+        if x.shape != y.shape:
+            return float("inf")
+        if x.size == 0:
+            continue
+        same_nonfinite = (np.isnan(x) & np.isnan(y)) | (np.isinf(x) & (x == y))
+        if np.any(~np.isfinite(x) ^ ~np.isfinite(y)):
+            return float("inf")
+        diff = np.where(same_nonfinite, 0.0, np.abs(x - y))
+        worst = max(worst, float(np.max(diff)))
+    return worst
+
+
+def keras_promise(doc: dict, framework: str = "keras", limit: float = KERAS_PROMISE) -> dict:
+    """For every check the Keras columns observed on two or more backends: the largest
+    difference between them, worst first, and those over ``limit`` (Keras 3's promise)."""
+    groups: dict = {}
+    for row in doc.get("rows") or []:
+        if row.get("framework") != framework or row.get("status") in ("n/a", "skipped"):
+            continue
+        key = (row["case"], row["check"], row.get("version") or "")
+        groups.setdefault(key, {})[row["backend"]] = row
+    items = []
+    for (case, check, version), rows in groups.items():
+        if len(rows) < 2:
+            continue
+        names = sorted(rows)
+        worst, pair = 0.0, (names[0], names[1])
+        for i, x in enumerate(names):
+            for y in names[i + 1:]:
+                d = promise_difference(rows[x].get("observed"), rows[y].get("observed"))
+                if d > worst or (d != d):
+                    worst, pair = d, (x, y)
+        items.append({"case": case, "check": check, "version": version, "kind": rows[x].get("kind"),
+                      "difference": worst, "text": format_error_figure(worst),
+                      "pair": pair, "columns": names, "over": not worst <= limit,
+                      "anchor": "", "statuses": {c: r.get("status") for c, r in rows.items()}})
+    items.sort(key=lambda it: (-(it["difference"] if it["difference"] == it["difference"]
+                                 else float("inf")), it["case"], it["check"]))
+    over = [it for it in items if it["over"]]
+    return {"limit": limit, "checks": items, "over": over, "n": len(items), "n_over": len(over)}
+
+
+def _promise_view(doc: dict, topics) -> dict | None:
+    view = keras_promise(doc)
+    if not view["n"]:
+        return None
+    for it in view["checks"]:
+        it["anchor"] = _first_anchor(topics, it)
+    return view
 
 
 def _first_anchor(topics, change) -> str:

@@ -1,0 +1,144 @@
+"""Keras 3 on its three backends: the columns, one check per kind on each column, a script
+run alone, and the "Keras promise" view of the report."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.cases import load_file
+from harness.dialects import FRAMEWORKS, dialect, split_column
+from harness.plan import make_plan
+from harness.report.model import build, keras_promise, promise_difference
+from harness.values import encode
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_KERAS = importlib.util.find_spec("keras") is not None
+needs_keras = pytest.mark.skipif(not HAS_KERAS, reason="keras is not installed")
+COLUMNS = ["keras[tensorflow]", "keras[jax]", "keras[torch]"]
+
+
+def test_columns_are_bracketed_and_one_worker_each():
+    fw = FRAMEWORKS["keras"]
+    assert fw.columns() == COLUMNS  # no bare `keras` column
+    assert fw.workers() == [(c, split_column(c)[1]) for c in COLUMNS]
+    assert fw.mode_env == "KERAS_BACKEND"
+    assert FRAMEWORKS["jax"].workers() == [("jax", None)]  # the others: one worker each
+
+
+def test_cli_lists_the_keras_columns():
+    out = subprocess.run([str(Path(sys.executable).with_name("conformance")), "frameworks"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, COLUMNS="250"))  # a wide table: no wrapping
+    text = out.stdout + out.stderr
+    for column in COLUMNS:
+        assert column in text
+
+
+def test_scripts_set_the_backend_before_importing_keras():
+    d = dialect("keras")
+    case = next(c for c in load_file(ROOT / "cases/keras.yaml").cases
+                if c.id == "keras-dense-relu-seeded")
+    for mode in d.modes:
+        script = d.render(make_plan(case, case.checks[0], case.check_ids[0]), mode)
+        head = script.split("import keras", 1)[0]
+        assert f"os.environ['KERAS_BACKEND'] = '{mode}'" in head
+        assert "keras.ops." in script
+        assert f"[keras[{mode}]]" in script.splitlines()[0]
+
+
+def test_kinds_keras_has_no_notion_of_are_na_with_a_reason():
+    from harness.dialects.base import NotApplicable
+    d = dialect("keras")
+    case = next(c for f in sorted((ROOT / "cases").glob("*.yaml")) for c in load_file(f).cases
+                if any(ch.kind == "attributes" for ch in c.checks))
+    i = next(k for k, ch in enumerate(case.checks) if ch.kind == "attributes")
+    with pytest.raises(NotApplicable, match="PyTorch"):
+        d.render(make_plan(case, case.checks[i], case.check_ids[i]), "torch")
+
+
+def test_fit_is_na_on_the_other_frameworks():
+    from harness.dialects.base import NotApplicable
+    case = next(c for c in load_file(ROOT / "cases/keras.yaml").cases
+                if c.id == "keras-fit-sgd-linear")
+    i = case.check_ids.index("fit")
+    plan = make_plan(case, case.checks[i], "fit")
+    for name in ("torch", "jax"):
+        with pytest.raises(NotApplicable):
+            dialect(name).render(plan)
+
+
+@needs_keras
+@pytest.mark.slow
+def test_one_case_per_kind_on_each_keras_column(tmp_path):
+    """value, grad and optimize (custom loop and fit) on the three columns, in workers."""
+    out = tmp_path / "r.json"
+    proc = subprocess.run([str(Path(sys.executable).with_name("conformance")), "run", "cases/keras.yaml", "-f",
+                           "reference,keras", "-k", "keras-fit-sgd-linear", "--json", str(out),
+                           "-j", "2"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    by = {(r["check"], r["backend"]): r for r in rows}
+    for column in COLUMNS:
+        for check in ("custom-loop", "fit"):
+            assert by[(check, column)]["status"] in ("pass", "divergence"), by[(check, column)]
+
+
+@needs_keras
+@pytest.mark.slow
+def test_a_script_runs_alone(tmp_path):
+    from harness.scripts import standalone
+    d = dialect("keras")
+    case = next(c for c in load_file(ROOT / "cases/keras.yaml").cases
+                if c.id == "keras-dense-relu-seeded")
+    script = standalone(d.render(make_plan(case, case.checks[1], case.check_ids[1]), "jax"),
+                        "keras", "grad")
+    path = tmp_path / "script.py"
+    path.write_text(script)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("KERAS_BACKEND", None)
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert line["name"] == "grad"
+
+
+def _row(column, value, check="c", status="pass"):
+    fw, mode = split_column(column)
+    return {"case": "k", "check": check, "kind": "value", "backend": column, "framework": fw,
+            "mode": mode, "version": "3.15.1", "status": status, "message": "",
+            "observed": encode(value)}
+
+
+def test_promise_difference():
+    import numpy as np
+    assert promise_difference(encode(np.float32(1.0)), encode(np.float32(1.0))) == 0.0
+    assert promise_difference(encode([np.float32(1.0)]), encode([np.float32(1.5)])) == 0.5
+    assert promise_difference(encode(np.zeros(2)), encode(np.zeros(3))) == float("inf")
+    assert promise_difference(encode(np.array([np.nan])), encode(np.array([np.nan]))) == 0.0
+
+
+def test_promise_view_lists_the_worst_first():
+    import numpy as np
+    rows = [_row(c, np.float32(v), "a") for c, v in zip(COLUMNS, (1.0, 1.0, 1.0 + 1e-3))]
+    rows += [_row(c, np.float32(2.0), "b") for c in COLUMNS]
+    rows += [_row(c, np.float32(v), "c") for c, v in zip(COLUMNS, (0.0, 1e-6, 0.0))]
+    rows += [_row("torch", np.float32(9.0), "a")]  # not a Keras column
+    rows += [_row("keras[jax]", None, "d", status="n/a")]
+    view = keras_promise({"rows": rows})
+    assert [it["check"] for it in view["checks"]] == ["a", "c", "b"]
+    assert view["n_over"] == 2 and view["n"] == 3
+    assert set(view["checks"][0]["pair"]) <= set(COLUMNS)
+    doc = {"schema_version": 1, "rows": rows, "cases": {}, "environment": {}, "run": {}}
+    model = build(doc, with_plots=False)
+    assert model["keras_promise"]["n_over"] == 2
+    from harness.report.html import render_html
+    html = render_html(doc, with_plots=False)
+    assert "Keras promise" in html and "keras-promise" in html

@@ -62,3 +62,23 @@ def compare_torch(fn, torch_fn, inputs, grads=True, rtol=1e-9, atol=1e-10):
     tgs = torch.autograd.grad((ty * torch.tensor(w)).sum(), [ts[i] for i in wanted])
     for g, tg in zip(gs, tgs):
         np.testing.assert_allclose(g.data, tg.numpy(), rtol=1e-7, atol=1e-9)
+
+
+def gradcheck_tests(cases: dict):
+    """The two tests every breadth module runs over its table of drawn cases."""
+    import pytest
+    from hypothesis import given
+
+    @pytest.mark.parametrize("name", sorted(cases))
+    @FIRST
+    @given(data=st.data())
+    def test_first_order(name, data):
+        check_first(data.draw(cases[name]))
+
+    @pytest.mark.parametrize("name", sorted(cases))
+    @SECOND
+    @given(data=st.data())
+    def test_second_order(name, data):
+        check_second(data.draw(cases[name]))
+
+    return test_first_order, test_second_order

@@ -2,8 +2,7 @@
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from breadth_testing import FIRST, SECOND, arrays, check_first, check_second, compare_torch, grid
-from hypothesis import given
+from breadth_testing import arrays, compare_torch, gradcheck_tests, grid
 from hypothesis import strategies as st
 
 import reference_engine as re
@@ -61,18 +60,8 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-@FIRST
-@given(data=st.data())
-def test_first_order(name, data):
-    check_first(data.draw(CASES[name]))
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-@SECOND
-@given(data=st.data())
-def test_second_order(name, data):
-    check_second(data.draw(CASES[name]))
+# every op: central differences in float64, first and second order, drawn inputs
+test_first_order, test_second_order = gradcheck_tests(CASES)
 
 
 def test_forward_values():

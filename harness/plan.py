@@ -131,6 +131,26 @@ class Plan:
     def is_input(self, name: str) -> bool:
         return name in self.inputs
 
+    def dtypes(self) -> set[str]:
+        """Every dtype the check holds or casts to: its inputs, the arrays of its kind's
+        params (weights, tangents, call arguments, feeds) and ``cast`` targets."""
+        out = {i.dtype for i in self.inputs.values() if i.kind != "host"}
+        stack = list(self.params.values())
+        while stack:
+            item = stack.pop()
+            if isinstance(item, np.ndarray):
+                out.add(str(item.dtype))
+            elif isinstance(item, (list, tuple)):
+                stack += item
+            elif isinstance(item, dict):
+                stack += item.values()
+        nodes = list(self.program) + [n for f in self.functions.values()
+                                      for n in (f.forward, *(f.backward or ()), *(f.body or ()))
+                                      if n is not None]
+        out |= {dict(c.kwargs)["dtype"].value for c in ex.calls_used(nodes) if c.fn == "cast"
+                and isinstance(dict(c.kwargs).get("dtype"), ex.Const)}
+        return out
+
     def calls(self) -> set[str]:
         """Every op and function name the program and the functions call."""
         nodes = list(self.program)

@@ -83,6 +83,8 @@ def run_script(source: str, dialect, kind: str, filename: str) -> Observation:
     # the traceback of a failing script shows its lines
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__name__": "__conformance__", "observe": observe}
+    if dialect.FRESH:
+        exec(dialect.FRESH, {})  # noqa: S102 - the dialect's own reset
     start = time.perf_counter()
     try:
         exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own rendering

@@ -11,7 +11,9 @@ A dialect module defines a ``Dialect`` subclass with:
   (``"torch.exp({0})"``; ``{0}``, ``{1}`` the operands, ``{kw}`` the attributes the case gave
   as ``, name=value``, ``{name}`` one attribute, given or its vocabulary default), an
   ``Infix`` operator, or a function of a ``Call`` returning source. ``LACKS``: ops it
-  cannot spell, with the reason.
+  cannot spell, with the reason. An attribute the case did not write means the
+  vocabulary's default: where the framework's own default differs, the spelling passes the
+  vocabulary's explicitly unless the case wrote ``attr=default`` (``Call.explicit``).
 - ``ERRORS``: ``(regex on "Type: message", category)``: the framework's exceptions
   normalised into the categories cases expect (``harness.vocabulary.ERROR_CATEGORIES``).
 - ``LACKS_KINDS``: check kinds the framework has no notion of, with the reason (reported ``n/a``).
@@ -87,6 +89,8 @@ class Call:
     nodes: tuple
     host: list[bool]
     writer: "Writer"
+    defaulted: frozenset = frozenset()  # attributes written `attr=default`
+
 
     def attr(self, name: str, default: str | None = None) -> str:
         """An attribute as source: given, else the vocabulary's default (``repr``)."""
@@ -98,6 +102,11 @@ class Call:
 
     def given(self, name: str) -> bool:
         return name in self.kwargs
+
+    def explicit(self, name: str) -> bool:
+        """Whether a dialect must pass the attribute where its framework's default is not the
+        vocabulary's: always, unless the case wrote ``name=default``."""
+        return name not in self.defaulted
 
     def const(self, name: str, default=None):
         """An attribute's constant value (as the case wrote it), else ``default``."""
@@ -190,12 +199,17 @@ class Writer:
             if node.kwargs:
                 raise NotApplicable(f"{node.fn} takes no attributes")
             return spelling.render(parts)
-        # `attr=default` leaves the argument out: the framework's own default applies
-        given = tuple((k, v) for k, v in node.kwargs if v != ex.Const(ex.DEFAULT))
+        # `attr=default` asks for the framework's own default (``Call.defaulted``); an
+        # attribute not written means the vocabulary's default, as does `attr=None` where
+        # None is that default (so a dialect sees one spelling of "not given")
+        none = {k for k, v in VOCABULARY[node.fn].attributes.items() if v is None}
+        defaulted = frozenset(k for k, v in node.kwargs if v == ex.Const(ex.DEFAULT))
+        given = tuple((k, v) for k, v in node.kwargs
+                      if k not in defaulted and not (k in none and v == ex.Const(None)))
         call = Call(node.fn, [p[0] for p in parts],
                     [_paren(t, p, ATOM) for t, p in parts],
                     {k: self.expr(v) for k, v in given}, node.args,
-                    [self.is_host(a) for a in node.args], self)
+                    [self.is_host(a) for a in node.args], self, defaulted)
         call._node_kwargs = given
         if isinstance(spelling, str):
             return fill(spelling, call), ATOM
@@ -369,6 +383,9 @@ class Dialect:
     LACKS_KINDS: dict[str, str] = {}
     IMPORTS: tuple[str, ...] = ()
     SEED: str = ""  # seeds the framework's own generator: a script that draws is repeatable
+    # source a worker runs before each script, to undo what a script may set process-wide
+    # (a script run alone starts from a fresh interpreter; in a worker, from the last script)
+    FRESH: str = ""
 
     def version(self) -> str:
         """The framework's version (this imports it: call it where its scripts run)."""

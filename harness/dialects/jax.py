@@ -19,6 +19,7 @@ from harness import expressions as ex
 from harness.dialects.base import Dialect, NotApplicable, Writer, python_literal, tensor_list
 from harness.dialects.jax_ops import HELPERS, NO_STRINGS, OPS
 
+X64 = {"float64", "int64", "uint64", "complex128"}
 NO_STATE = "JAX arrays are immutable and JAX has no variables (state is passed in and returned)"
 
 
@@ -85,6 +86,8 @@ class JaxDialect(Dialect):
                       "pytrees is left to separate libraries such as orbax)",
     }
 
+    FRESH = 'import jax\njax.config.update("jax_enable_x64", False)'  # JAX's start-up default
+
     def render(self, plan, mode=None) -> str:
         return re.sub(r"\n{4,}", "\n\n\n", super().render(plan, mode))  # PEP 8's blank lines
 
@@ -92,6 +95,8 @@ class JaxDialect(Dialect):
         out = ["import jax", "import jax.numpy as jnp"]
         out += ["import numpy as np"] if w.needs & {"numpy", "host_rng"} else []
         out += ["import optax"] if "optax" in w.needs else []
+        if w.plan.dtypes() & X64:  # without it, JAX makes a float64 array float32
+            out += ["", 'jax.config.update("jax_enable_x64", True)']
         helpers = [HELPERS[n[7:]] for n in sorted(w.needs) if n.startswith("helper:")]
         return out + ["", *helpers] if helpers else out
 

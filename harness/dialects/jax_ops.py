@@ -74,9 +74,15 @@ def _mse(c) -> str:
 # ---- activations, shapes ------------------------------------------------------------------
 
 def _gelu(c) -> str:
-    if not c.given("approximate"):
+    if not c.explicit("approximate"):
         return f"jax.nn.gelu({c.args[0]})"  # JAX's default: the tanh form
     return f"jax.nn.gelu({c.args[0]}, approximate={_value(c, 'approximate') == 'tanh'})"
+
+
+def _gather(c) -> str:
+    """``jnp.take`` flattens without an axis (NumPy's default): the vocabulary's is 0."""
+    axis = f", axis={c.attr('axis')}" if c.explicit("axis") else ""
+    return f"jnp.take({c.args[0]}, {c.args[1]}{axis})"
 
 
 def _pad(c) -> str:
@@ -301,7 +307,7 @@ OPS = {
     "expand_dims": lambda c: f"jnp.expand_dims({c.args[0]}, {_tuple(c, 'axis')})",
     "broadcast_to": lambda c: f"jnp.broadcast_to({c.args[0]}, {_tuple(c, 'shape')})",
     "tile": lambda c: f"jnp.tile({c.args[0]}, {_tuple(c, 'reps')})",
-    "pad": _pad, "gather": lambda c: f"jnp.take({c.args[0]}, {c.args[1]}{_kw(c)})",
+    "pad": _pad, "gather": _gather,
     "take_along_axis": "jnp.take_along_axis({0}, {1}, axis={axis})",  # axis is required
     "topk": _topk, "einsum": _einsum,
     "getitem": "{0}[{1}]",

@@ -120,10 +120,10 @@ def _moments(fn):
 def _arg(fn):
     def spell(c) -> str:
         x = c.atoms[0]
-        if not c.given("axis"):  # tf.math.argmax's own default: axis 0
+        if not c.explicit("axis"):  # axis=default: tf.math.argmax's own, axis 0
             out = f"tf.math.{fn}({c.args[0]})"
             axis = 0
-        elif _const(c, "axis") is None:  # NumPy's axis=None: the flattened tensor
+        elif not c.given("axis"):  # the vocabulary's (NumPy's) axis=None: the flattened tensor
             out = f"tf.math.{fn}(tf.reshape({x}, [-1]))"
             return f"tf.reshape({out}, [1] * {_ndim(c)})" if _const(c, "keepdims") else out
         else:
@@ -135,7 +135,7 @@ def _arg(fn):
 
 def _scan(fn):
     def spell(c) -> str:
-        if c.given("axis") and _const(c, "axis") is None:  # NumPy's axis=None: flattened
+        if not c.given("axis") and c.explicit("axis"):  # the vocabulary's axis=None: flattened
             return f"tf.math.{fn}(tf.reshape({c.atoms[0]}, [-1]))"
         return f"tf.math.{fn}({c.args[0]}{c.kw()})"
     return spell
@@ -456,7 +456,8 @@ OPS = {
     # breadth: elementwise
     "trunc": "tf.experimental.numpy.fix({0})",  # tf.math has no trunc; NumPy's fix is it
     "round": _round, "elu": _elu, "gelu": _gelu,
-    "leaky_relu": "tf.nn.leaky_relu({0}{kw})",  # TF's default alpha is 0.2 (the vocabulary's 0.01)
+    "leaky_relu": lambda c: f"tf.nn.leaky_relu({c.args[0]}"  # TF's default alpha is 0.2
+                            + (f", alpha={c.attr('alpha')})" if c.explicit("alpha") else ")"),
     "atan2": _binary("tf.math.atan2"), "remainder": _binary("tf.math.floormod"),
     "fmod": _binary("tf.truncatemod"), "xlogy": _binary("tf.math.xlogy"),
     "squared_difference": _binary("tf.math.squared_difference"),
@@ -576,8 +577,8 @@ def _rank(w: Writer, node):
         return None
     if node.fn == "matmul":
         return max(ranks) if min(ranks) >= 2 else sum(ranks) - 2
-    if node.fn in ("cumsum", "cumprod") and dict(node.kwargs).get("axis") == ex.Const(None):
-        return 1
+    if node.fn in ("cumsum", "cumprod") and dict(node.kwargs).get("axis", ex.Const(None)) == ex.Const(None):
+        return 1  # flattened
     return max(ranks) if node.fn in _SAME_RANK else None
 
 

@@ -131,23 +131,6 @@ def _no_grad_updates(w: Writer) -> None:
     w.statements = statements
 
 
-def _track_defaults(w: Writer) -> None:
-    """Records, while each call is spelled, which attributes the case wrote as
-    ``attr=default`` (``w.defaulted``, a stack): the Call the writer builds no longer tells
-    them from attributes not written, which mean the vocabulary's default."""
-    plain, w.defaulted = w._expr, []
-
-    def expr(node):
-        if not isinstance(node, ex.Call):
-            return plain(node)
-        w.defaulted.append({k for k, v in node.kwargs if v == ex.Const(ex.DEFAULT)})
-        try:
-            return plain(node)
-        finally:
-            w.defaulted.pop()
-    w._expr = expr
-
-
 def _tuple(items) -> str:
     items = list(items)
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -281,7 +264,6 @@ class TorchDialect(Dialect):
         """The inputs (``requires_grad`` where tracked or in ``require``), then the case's
         functions."""
         _no_grad_updates(w)
-        _track_defaults(w)
         for name, i in w.plan.inputs.items():
             if i.kind == "host":
                 w.add(f"{name} = {python_literal(i.value)}")

@@ -42,11 +42,6 @@ def tensors(template: str):
     return spell
 
 
-def defaulted(call: Call) -> set:
-    """The attributes the case wrote as ``attr=default`` (``torch.py`` records them)."""
-    return (getattr(call.writer, "defaulted", None) or [set()])[-1]
-
-
 def _given(call: Call, rename: dict | None = None, only=None, explicit=()) -> str:
     """``, name=value`` for the attributes the case gave (renamed to torch's keywords), and
     for those in ``explicit`` (where PyTorch's default is not the vocabulary's) the
@@ -55,7 +50,7 @@ def _given(call: Call, rename: dict | None = None, only=None, explicit=()) -> st
     out = "".join(f", {rename.get(k, k)}={v}" for k, v in call.kwargs.items()
                   if only is None or k in only)
     return out + "".join(f", {rename.get(k, k)}={call.attr(k)}" for k in explicit
-                         if not call.given(k) and k not in defaulted(call))
+                         if not call.given(k) and call.explicit(k))
 
 
 def _axis(call: Call, name: str = "axis"):
@@ -77,8 +72,9 @@ def _reduction(fn: str, all_dims: bool = False):
             return f"torch.{fn}({x}, dim={call.kwargs['axis']}{extra}{keep})"
         if all_dims:
             return f"torch.{fn}({x}, dim=tuple(range({call.atoms[0]}.dim())){extra}{keep})"
-        if fn == "prod" and call.const("keepdims"):
-            return f"torch.prod({x}).reshape([1] * {call.atoms[0]}.dim())"
+        if fn == "prod":  # torch.prod takes keepdim only with a dim
+            return f"torch.prod({x})" + (f".reshape([1] * {call.atoms[0]}.dim())"
+                                         if call.const("keepdims") else "")
         return f"torch.{fn}({x}{extra}{keep})"
     return spell
 
@@ -103,7 +99,7 @@ def _scan(fn: str):
     """``torch.cumsum(x, dim)``: dim is required; no axis flattens first (NumPy's rule)."""
     def spell(call: Call) -> str:
         x = tensors("{0}")(call)
-        if "axis" in defaulted(call):
+        if not call.explicit("axis"):
             raise NotApplicable(f"torch.{fn} has no default dim: it is required")
         if _axis(call) is None:
             return f"torch.{fn}({call.atoms[0]}.flatten(), dim=0)"
@@ -268,7 +264,7 @@ def _cross_entropy(call: Call) -> str:
     if isinstance(node, ex.Name) and node.id in inputs and inputs[node.id].dtype.startswith("int"):
         labels = f"{call.atoms[1]}.long()"
     logits, axis = call.args[0], call.kwargs.get("axis")
-    if axis is None and "axis" not in defaulted(call):  # the vocabulary's: the last axis
+    if axis is None and call.explicit("axis"):  # the vocabulary's: the last axis
         node = call.nodes[0]
         known = isinstance(node, ex.Name) and node.id in inputs and inputs[node.id].kind != "host"
         axis = None if known and np.ndim(inputs[node.id].value) <= 2 else "-1"

@@ -934,6 +934,30 @@ def test_eager_jax_stages_nothing(tmp_path):
     assert plain["traced"] == [True, True] and [float(o) for o in plain["outputs"]] == [3, 3]
 
 
+PRECISION = """
+cases:
+  - id: precision
+    title: a product in the input's dtype
+    inputs:
+      x: {value: [0.1, 0.7], dtype: DTYPE}
+    checks:
+      - id: tripled
+        value: x * 3.0
+"""
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+def test_jax_computes_in_float64_where_a_check_holds_it_and_in_float32_after(tmp_path, mode):
+    column = Column("jax", mode)
+    wide = ok(observe(tmp_path, PRECISION.replace("DTYPE", "float64"), column)["tripled"])
+    assert wide.dtype == np.float64 and wide[0] == 0.1 * 3.0
+    # the worker's process is shared: the next script starts as a fresh interpreter would,
+    # where a Python float becomes a float32 array
+    narrow = ok(observe(tmp_path, PRECISION.replace("DTYPE", "float32").replace(
+        "x * 3.0", "exp(0.5)"), column)["tripled"])
+    assert narrow.dtype == np.float32
+
+
 HIMMELBLAU = """
 cases:
   - id: himmelblau

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -45,6 +46,34 @@ class RunEvents:
     started: Callable[[dict, dict], None] = lambda versions, skipped: None
     case_done: Callable[[Case, list[dict]], None] = lambda case, rows: None
     framework_case_done: Callable[[str, Case], None] = lambda framework, case: None
+
+
+class FairSlots:
+    """At most ``n`` holders at a time, served in the order they asked. A worker that has
+    finished a case and asks again queues behind the others, so with fewer slots than
+    workers each framework advances in turn (``threading.Semaphore`` is not fair: the thread
+    that releases can take the slot straight back and starve the rest, and with them the
+    verdicts, which wait for every framework)."""
+
+    def __init__(self, n: int):
+        self._free, self._lock, self._waiting = n, threading.Lock(), deque()
+
+    def __enter__(self):
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return self
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # the releasing holder hands its slot over
+        return self
+
+    def __exit__(self, *exc):
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
 
 
 def run_cases(cases: list[Case], options: RunOptions, writer: ResultsWriter | None = None,
@@ -97,7 +126,7 @@ def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
         writer.add_cases(cases)
     events.started(versions, skipped)
 
-    slots = threading.Semaphore(jobs)
+    slots = FairSlots(jobs)
     done: queue.Queue = queue.Queue()
 
     def work(name: str, handle: WorkerHandle):
@@ -106,6 +135,8 @@ def _run_cases(cases, options, writer, events, handles, stopping) -> list[dict]:
             if stopping.is_set():
                 return
             with slots:
+                if stopping.is_set():
+                    return
                 try:
                     observed, repros = handle.run_case(
                         case.file, case.id, case.timeout(options.timeout),

@@ -8,7 +8,7 @@ import time
 
 from harness.cases import load_file
 from harness.results import ResultsWriter
-from harness.runner import RunOptions, run_cases
+from harness.runner import FairSlots, RunOptions, run_cases
 
 CASES = """
 cases:
@@ -116,3 +116,23 @@ def test_results_are_written_as_they_arrive(write_case, tmp_path):
     assert doc["environment"]["frameworks"]["reference"]
     writer.finish()
     assert json.loads(path.read_text())["run"]["complete"] is True
+
+
+def test_with_fewer_slots_than_workers_each_worker_takes_its_turn():
+    slots, order, ready = FairSlots(1), [], threading.Barrier(3)
+
+    def worker(name):
+        ready.wait()
+        for _ in range(4):
+            with slots:
+                order.append(name)
+                time.sleep(0.01)  # a case's work: the others queue meanwhile
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in "ab"]
+    for t in threads:
+        t.start()
+    ready.wait()
+    for t in threads:
+        t.join()
+    # after the first turn, the slot alternates: neither worker runs two cases in a row
+    assert all(x != y for x, y in zip(order[1:], order[2:])), order

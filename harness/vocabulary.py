@@ -133,12 +133,18 @@ OPS: dict[str, Op] = _ops(
                          "count_include_pad": True}),
     Op("batch_norm", 5, {"eps": 1e-5, "momentum": 0.1, "training": False, "axis": 1},
        optional=2, doc="batch_norm(x, mean, var, gamma, beta)"),
+    Op("batch_norm_train", 5, {"momentum": 0.1, "eps": 1e-5, "axis": 1}, optional=2,
+       doc="batch_norm_train(x, running_mean, running_var, gamma, beta) -> (y, running_mean, "
+       "running_var): one training step and the layer's updated state; PyTorch's momentum "
+       "(the batch's weight) and unbiased stored variance"),
     Op("layer_norm", 3, {"eps": 1e-5, "axis": -1}, optional=2),
     Op("embedding", 2, doc="embedding(indices, table)"),
-    Op("lstm_cell", 7, optional=2, doc="lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh) -> (h, c); "
-       "PyTorch's layout and gate order i, f, g, o"),
-    Op("gru_cell", 6, optional=2, doc="gru_cell(x, h, w_ih, w_hh, b_ih, b_hh) -> h; "
-       "PyTorch's layout and gate order r, z, n"),
+    Op("lstm_cell", 7, {"layout": "canonical"}, optional=2,
+       doc="lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh) -> (h, c); PyTorch's layout and gate "
+       "order i, f, g, o; layout='native': the arrays as-is in each framework's own cell"),
+    Op("gru_cell", 6, {"layout": "canonical"}, optional=2,
+       doc="gru_cell(x, h, w_ih, w_hh, b_ih, b_hh) -> h; PyTorch's layout and gate order r, z, n; "
+       "layout='native': the arrays as-is in each framework's own cell"),
     Op("dropout", 1, {"rate": 0.0, "training": False}, doc="identity: rate 0 or eval"),
     # losses
     Op("cross_entropy", 2, {"label_smoothing": 0.0, "reduction": "mean", "axis": -1},

@@ -57,6 +57,7 @@ from .nn import (
                   avg_pool2d,
                   batch_norm,
                   batch_norm_stats,
+                  batch_norm_train,
                   binary_cross_entropy_with_logits,
                   conv1d,
                   conv2d,
@@ -172,8 +173,9 @@ __all__ = [
     "vector_norm",
     # activations, layers and losses (nn.py)
     "nn", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "softsign", "log_sigmoid", "conv1d", "conv2d",
-    "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_stats", "layer_norm", "embedding",
-    "lstm_cell", "gru_cell", "dropout", "cross_entropy", "binary_cross_entropy_with_logits", "huber", "kl_div",
+    "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_stats", "batch_norm_train",
+    "layer_norm", "embedding", "lstm_cell", "gru_cell", "dropout", "cross_entropy", "binary_cross_entropy_with_logits",
+    "huber", "kl_div",
     # dtypes
     "float16", "float32", "float64", "complex64", "complex128", "int32", "int64", "bool_", "string",
 ]

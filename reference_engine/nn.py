@@ -262,30 +262,41 @@ def batch_norm(x, mean, var, gamma=None, beta=None, eps=1e-5, momentum=0.1, trai
     return y if beta is None else y + _channel(beta, x, axis)
 
 
+@composite(outputs=2)
 def batch_norm_stats(x, running_mean, running_var, momentum=None, axis=1, style="torch"):
-    """The running statistics after one training step of batch_norm on x (not differentiable).
+    """The running statistics after one training step of batch_norm on x: (mean', var').
 
-    style="torch" (torch.nn.BatchNorm*, momentum default 0.1):
+    style="torch" (torch.nn.BatchNorm*, F.batch_norm(training=True); momentum default 0.1):
         running = (1 - momentum) * running + momentum * batch, with the *unbiased* batch
         variance stored (while the output used the biased one).
-    style="keras" (keras.layers.BatchNormalization, momentum default 0.99):
+    style="keras" (keras.layers.BatchNormalization, flax.linen.BatchNorm; default 0.99):
         running = momentum * running + (1 - momentum) * batch, biased variance.
-    The two momenta are each other's complement: torch's 0.1 is Keras' 0.9."""
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
-    axes = tuple(a for a in range(data.ndim) if a != axis % data.ndim)
-    rm = np.asarray(running_mean.data if isinstance(running_mean, Tensor) else running_mean)
-    rv = np.asarray(running_var.data if isinstance(running_var, Tensor) else running_var)
-    n = data.size // data.shape[axis]
-    mu, v = data.mean(axes), data.var(axes)
+    The two momenta are each other's complement: torch's 0.1 is Keras' 0.9. Written in engine
+    ops, so it has derivatives (PyTorch updates its buffers outside autograd: none there)."""
+    axes = _stat_axes(x, axis)
     if style == "torch":
         m = 0.1 if momentum is None else momentum
-        new_mean, new_var = (1 - m) * rm + m * mu, (1 - m) * rv + m * v * n / (n - 1)
-    elif style == "keras":
+        return (1 - m) * running_mean + m * _mean(x, axes), (1 - m) * running_var + m * _var(x, axes, 1)
+    if style == "keras":
         m = 0.99 if momentum is None else momentum
-        new_mean, new_var = m * rm + (1 - m) * mu, m * rv + (1 - m) * v
-    else:
-        raise ValueError("style is 'torch' or 'keras'")
-    return Tensor(new_mean.astype(rm.dtype)), Tensor(new_var.astype(rv.dtype))
+        return m * running_mean + (1 - m) * _mean(x, axes), m * running_var + (1 - m) * _var(x, axes, 0)
+    raise ValueError("style is 'torch' or 'keras'")
+
+
+@composite(outputs=3)
+def batch_norm_train(x, running_mean, running_var, gamma=None, beta=None, momentum=0.1, eps=1e-5, axis=1,
+                     style="torch"):
+    """One training step of a batch-norm layer and its state: (y, running_mean', running_var').
+
+    y is batch_norm(x, training=True): the batch's mean and biased variance. The running
+    statistics follow PyTorch's convention (``style="torch"``, the case language's): momentum
+    is the batch's weight, default 0.1, and the unbiased batch variance is stored; told
+    ``style="keras"``, momentum is the old statistics' weight (Keras and flax: default 0.99)
+    and the stored variance is biased (see batch_norm_stats). eps: PyTorch's 1e-5 (Keras
+    1e-3, flax 1e-5)."""
+    y = batch_norm(x, None, None, gamma, beta, eps, training=True, axis=axis)
+    mean, var = batch_norm_stats(x, running_mean, running_var, momentum, axis, style)
+    return y, mean, var
 
 
 @composite()
@@ -318,27 +329,38 @@ def _split(v, parts):
     return [v[..., i * size:(i + 1) * size] for i in range(parts)]
 
 
+def _layout(layout):
+    if layout not in ("canonical", "native"):
+        raise ValueError(f"layout is 'canonical' or 'native', not {layout!r}")
+
+
 @composite(outputs=2)
-def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, layout="canonical"):
     """One LSTM step, torch.nn.LSTMCell's layout: w_ih (4H, I), w_hh (4H, H), two biases (4H,),
     gates stacked in the order i, f, g, o (input, forget, cell candidate, output):
         i, f, g, o = split(x w_ih^T + b_ih + h w_hh^T + b_hh)
         c' = sigmoid(f) c + sigmoid(i) tanh(g);   h' = sigmoid(o) tanh(c')
     Returns (h', c'). Keras' LSTMCell: the same gate order (i, f, c, o), but kernel (I, 4H) and
-    recurrent_kernel (H, 4H) -- the transposes -- and one bias."""
+    recurrent_kernel (H, 4H) -- the transposes -- and one bias (b_ih + b_hh).
+    ``layout``: this layout is the canonical one; "native" (the arrays loaded into a
+    framework's own layer as they are) is the same computation in the engine, whose own
+    layer this is."""
+    _layout(layout)
     i, f, g, o = _split(_linear(x, w_ih, b_ih) + _linear(h, w_hh, b_hh), 4)
     c1 = sigmoid(f) * c + sigmoid(i) * tanh(g)
     return sigmoid(o) * tanh(c1), c1
 
 
 @composite()
-def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, layout="canonical"):
     """One GRU step, torch.nn.GRUCell's layout: w_ih (3H, I), w_hh (3H, H), two biases (3H,),
     gates in the order r, z, n (reset, update, new):
         r = sigmoid(W_ir x + b_ir + W_hr h + b_hr);   z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn));   h' = (1 - z) n + z h
     Keras' GRUCell orders them z, r, h, with kernel (I, 3H) and, with reset_after=True (its
-    default), the same formula and a (2, 3H) bias; reset_after=False applies r before W_hn."""
+    default), the same formula and a (2, 3H) bias; reset_after=False applies r before W_hn.
+    ``layout``: as lstm_cell's (loaded as-is into Keras' GRUCell, the r and z blocks swap)."""
+    _layout(layout)
     xr, xz, xn = _split(_linear(x, w_ih, b_ih), 3)
     hr, hz, hn = _split(_linear(h, w_hh, b_hh), 3)
     r, z = sigmoid(xr + hr), sigmoid(xz + hz)

@@ -200,6 +200,35 @@ def _batch_norm(c) -> str:
     return f"{_helper(c, 'batch_norm')}({', '.join(c.args)}{_kw(c, drop=('momentum',))})"
 
 
+def _batch_norm_train(c) -> str:
+    """flax.linen.BatchNorm's step (helper): its momentum is the old statistics' weight (the
+    vocabulary's is the batch's: 1 - m); its defaults, momentum 0.99 and epsilon 1e-5, apply
+    where the case asks for them (``=default``)."""
+    options = ""
+    if c.explicit("momentum"):
+        m = _value(c, "momentum")
+        options += f", momentum={1 - m!r}"
+    if c.explicit("eps"):
+        options += f", epsilon={c.attr('eps')}"
+    if c.given("axis"):
+        options += f", axis={c.kwargs['axis']}"
+    return f"{_helper(c, 'batch_norm_train')}({', '.join(c.args)}{options})"
+
+
+def _cell(name: str):
+    def spell(c) -> str:
+        layout = _value(c, "layout")
+        if layout == "native":
+            raise NotApplicable(
+                "JAX has no recurrent cell layer to load the arrays into as they are (flax, "
+                "not installed, keeps one kernel per gate: ii, if, ig, io, hi, ...); the "
+                "canonical layout is spelled with the cell's formula")
+        if layout != "canonical":
+            raise ValueError(f"{name}: layout is 'canonical' or 'native', not {layout!r}")
+        return f"{_helper(c, name)}({', '.join(c.args)})"
+    return spell
+
+
 def _layer_norm(c) -> str:
     x = c.args[0]
     axis = f", {_tuple(c, 'axis')}" if c.given("axis") else ""
@@ -324,10 +353,9 @@ OPS = {
     "solve": "jnp.linalg.solve({0}, {1})", "svd": "jnp.linalg.svd({0}{kw})",
     "conv1d": _conv, "conv2d": _conv, "conv_transpose2d": _conv_transpose,
     "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
-    "batch_norm": _batch_norm, "layer_norm": _layer_norm,
+    "batch_norm": _batch_norm, "batch_norm_train": _batch_norm_train, "layer_norm": _layer_norm,
     "embedding": "jnp.take({1}, {0}, axis=0)",
-    "lstm_cell": lambda c: f"{_helper(c, 'lstm_cell')}({', '.join(c.args)})",
-    "gru_cell": lambda c: f"{_helper(c, 'gru_cell')}({', '.join(c.args)})",
+    "lstm_cell": _cell("lstm_cell"), "gru_cell": _cell("gru_cell"),
     "dropout": _dropout,
     "cross_entropy": _cross_entropy, "binary_cross_entropy_with_logits": _bce,
     "huber": _huber, "kl_div": _kl_div,
@@ -354,6 +382,22 @@ def batch_norm(x, mean, var, gamma=None, beta=None, eps=1e-5, training=False, ax
     if gamma is not None:
         y = y * jnp.expand_dims(gamma, axes)
     return y if beta is None else y + jnp.expand_dims(beta, axes)
+''',
+    "batch_norm_train": '''
+def batch_norm_train(x, ra_mean, ra_var, scale=None, bias=None, momentum=0.99, epsilon=1e-5, axis=1):
+    """One training step of flax.linen.BatchNorm (use_running_average=False), written with
+    jax.numpy: JAX itself has no batch-norm layer. flax's rule: momentum is the old statistics'
+    weight (default 0.99), epsilon 1e-5, and the biased variance E[x^2] - E[x]^2 both normalises
+    and is stored. Returns (y, ra_mean, ra_var)."""
+    axes = tuple(a for a in range(x.ndim) if a != axis % x.ndim)
+    mean = jnp.mean(x, axes)
+    var = jnp.maximum(0.0, jnp.mean(jnp.square(x), axes) - jnp.square(mean))
+    ra_mean = momentum * ra_mean + (1 - momentum) * mean
+    ra_var = momentum * ra_var + (1 - momentum) * var
+    y = (x - jnp.expand_dims(mean, axes)) * jax.lax.rsqrt(jnp.expand_dims(var, axes) + epsilon)
+    if scale is not None:
+        y = y * jnp.expand_dims(scale, axes)
+    return (y if bias is None else y + jnp.expand_dims(bias, axes)), ra_mean, ra_var
 ''',
     "lstm_cell": '''
 def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):

@@ -185,6 +185,8 @@ KERAS_LACKS = {
                       "or 'same' only)"),
     "batch_norm": _no("batch_norm in training mode with gradients through the batch moments "
                       "(keras.ops.batch_normalization takes the moments as inputs)"),
+    "batch_norm_train": _no("a batch-norm training step in keras.ops (keras.layers.BatchNormalization "
+                            "is a layer)"),
     "layer_norm": _no("layer_norm with an eps argument of PyTorch's meaning (keras.ops."
                       "layer_normalization's epsilon default is 1e-3)"),
     "embedding": _no("embedding op (keras.layers.Embedding is a layer)"),

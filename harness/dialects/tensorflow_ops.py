@@ -355,9 +355,32 @@ def _layer_norm(c) -> str:
 
 
 def _cell(name: str):
+    """keras.layers.LSTMCell / GRUCell (what TensorFlow users call) with the case's weights."""
     def spell(c) -> str:
-        return f"{_helper(c, name)}({', '.join(c.args)})"
+        layout = _const(c, "layout", "canonical")
+        if layout not in ("canonical", "native"):
+            raise ValueError(f"{name}: layout is 'canonical' or 'native', not {layout!r}")
+        c.writer.needs.add("helper:keras_layer")
+        native = ", layout='native'" if layout == "native" else ""
+        return f"{_helper(c, name)}({', '.join(c.args)}{native})"
     return spell
+
+
+def _batch_norm_train(c) -> str:
+    """keras.layers.BatchNormalization: its momentum is the old statistics' weight (the
+    vocabulary's is the batch's: 1 - m) and its defaults 0.99 and epsilon 1e-3, passed unless
+    the case asks for them (``=default``)."""
+    c.writer.needs.update({"helper:keras_layer", "helper:batch_norm_train"})
+    options = ""
+    if c.explicit("momentum"):
+        m = _const(c, "momentum")  # the constant, given or the vocabulary's; else None
+        keras_m = repr(1 - m) if isinstance(m, (int, float)) else f"1 - ({c.attr('momentum')})"
+        options += f", momentum={keras_m}"
+    if c.explicit("eps"):
+        options += f", epsilon={c.attr('eps')}"
+    if c.given("axis"):
+        options += f", axis={c.kwargs['axis']}"
+    return f"batch_norm_train({', '.join(c.args)}{options})"
 
 
 def _dropout(c) -> str:
@@ -481,7 +504,7 @@ OPS = {
     # layers
     "conv1d": _conv(1), "conv2d": _conv(2), "conv_transpose2d": _conv_transpose2d,
     "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
-    "batch_norm": _batch_norm, "layer_norm": _layer_norm,
+    "batch_norm": _batch_norm, "batch_norm_train": _batch_norm_train, "layer_norm": _layer_norm,
     "embedding": "tf.nn.embedding_lookup({1}, {0})",
     "lstm_cell": _cell("lstm_cell"), "gru_cell": _cell("gru_cell"), "dropout": _dropout,
     # losses
@@ -523,22 +546,53 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
                    for xg, wg in zip(tf.split(x, groups, axis=1), tf.split(w, groups, axis=0))], axis=-1)
     y = y[:, ph:full[1] - ph, pw:full[2] - pw, :]
     return tf.transpose(y if b is None else tf.nn.bias_add(y, b), [0, 3, 1, 2])''',
+    "keras_layer": '''
+LAYERS = {}
+
+
+def keras_layer(kind, shape, dtype, **options):
+    """A tf.keras layer, made and built once per kind, input shape and options, eagerly
+    (tf.init_scope): a tf.function may create variables on its first trace only. It is called
+    with Layer.stateless_call and the case's weights, so gradients reach them."""
+    key = (kind, tuple(shape), dtype.name, tuple(sorted(options.items())))
+    if key not in LAYERS:
+        with tf.init_scope():
+            LAYERS[key] = getattr(tf.keras.layers, kind)(dtype=dtype.name, **options)
+            LAYERS[key].build(tuple(shape))
+    return LAYERS[key]''',
     "lstm_cell": '''
-def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One step of torch.nn.LSTMCell's formula (weights (4H, I), (4H, H); gates i, f, g, o)."""
-    gates = tf.tensordot(x, w_ih, [[-1], [1]]) + tf.tensordot(h, w_hh, [[-1], [1]])
-    gates = gates + (0 if b_ih is None else b_ih) + (0 if b_hh is None else b_hh)
-    i, f, g, o = tf.split(gates, 4, axis=-1)
-    c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-    return tf.sigmoid(o) * tf.tanh(c), c''',
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, layout='canonical'):
+    """tf.keras.layers.LSTMCell with PyTorch-layout weights: w_ih (4H, I), w_hh (4H, H), two
+    biases. Keras keeps the transposes (kernel (I, 4H)) and one bias; its gate order i, f, c, o
+    is PyTorch's i, f, g, o, so the canonical and the native layout load alike."""
+    cell = keras_layer('LSTMCell', x.shape, x.dtype, units=w_hh.shape[1], use_bias=b_ih is not None)
+    weights = [tf.transpose(w_ih), tf.transpose(w_hh)] + ([] if b_ih is None else [b_ih + b_hh])
+    (_, (h, c)), _ = cell.stateless_call(weights, [v.value for v in cell.non_trainable_variables], x, [h, c])
+    return h, c''',
     "gru_cell": '''
-def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One step of torch.nn.GRUCell's formula (weights (3H, I), (3H, H); gates r, z, n)."""
-    xr, xz, xn = tf.split(tf.tensordot(x, w_ih, [[-1], [1]]) + (0 if b_ih is None else b_ih), 3, axis=-1)
-    hr, hz, hn = tf.split(tf.tensordot(h, w_hh, [[-1], [1]]) + (0 if b_hh is None else b_hh), 3, axis=-1)
-    r, z = tf.sigmoid(xr + hr), tf.sigmoid(xz + hz)
-    n = tf.tanh(xn + r * hn)
-    return (1 - z) * n + z * h''',
+def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, layout='canonical'):
+    """tf.keras.layers.GRUCell (reset_after=True, its default: PyTorch's formula) with
+    PyTorch-layout weights (3H, I), (3H, H) and two biases: transposed, the biases as its (2, 3H)
+    bias, and the gate blocks reordered from PyTorch's r, z, n to Keras' z, r, h -- unless
+    layout='native', which loads them in the order given."""
+    cell = keras_layer('GRUCell', x.shape, x.dtype, units=w_hh.shape[1], use_bias=b_ih is not None)
+
+    def gates(w):
+        r, z, n = tf.split(w, 3, axis=0)
+        return w if layout == 'native' else tf.concat([z, r, n], axis=0)
+    weights = [tf.transpose(gates(w_ih)), tf.transpose(gates(w_hh))]
+    weights += [] if b_ih is None else [tf.stack([gates(b_ih), gates(b_hh)])]
+    h, _ = cell.stateless_call(weights, [v.value for v in cell.non_trainable_variables], x, h)
+    return h[0]''',
+    "batch_norm_train": '''
+def batch_norm_train(x, running_mean, running_var, gamma=None, beta=None, axis=1, **options):
+    """One training step of tf.keras.layers.BatchNormalization, whose state is its moving_mean
+    and moving_variance: Layer.stateless_call returns the output and the updated statistics."""
+    layer = keras_layer('BatchNormalization', x.shape, x.dtype, axis=axis, scale=gamma is not None,
+                        center=beta is not None, **options)
+    y, (mean, var) = layer.stateless_call([v for v in (gamma, beta) if v is not None],
+                                          [running_mean, running_var], x, training=True)
+    return y, mean, var''',
 }
 
 

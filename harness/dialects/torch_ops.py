@@ -227,34 +227,59 @@ def _layer_norm(call: Call) -> str:
            f"{_given(call, only=('eps',))})"
 
 
-# PyTorch has no functional LSTM/GRU cell: the formulas of torch.nn.LSTMCell and GRUCell's
-# documentation (https://docs.pytorch.org/docs/stable/generated/torch.nn.LSTMCell.html), with
-# the case's weights. (torch.nn.LSTMCell through torch.func.functional_call would initialise
-# its own weights first: a draw from torch's generator, which jacfwd's vmap refuses.)
+def _layout(call: Call) -> str:
+    """A recurrent cell's ``layout``: PyTorch's own layout is the vocabulary's canonical one, so
+    both load the arrays into torch.nn.LSTMCell / GRUCell unchanged."""
+    layout = _const(call, "layout", "canonical")
+    if layout not in ("canonical", "native"):
+        raise ValueError(f"{call.fn}: layout is 'canonical' or 'native', not {layout!r}")
+    return layout
+
+
+# torch.nn.LSTMCell / GRUCell run with the case's weights through torch.func.functional_call.
+# The cells are made once, empty, at import: a cell's sizes matter only when no state is given,
+# and making one draws its initial weights, which jacfwd's vmap would refuse inside a transform.
 HELPERS = {
+    "cells": [
+        "CELLS = {(kind, bias): getattr(torch.nn, kind)(0, 0, bias=bias)",
+        "         for kind in ('LSTMCell', 'GRUCell') for bias in (True, False)}"],
     "lstm_cell": [
         "def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):",
-        '    """torch.nn.LSTMCell\'s formula: gates i, f, g, o; returns (h\', c\')."""',
-        f"    gates = {F}.linear(x, w_ih, b_ih) + {F}.linear(h, w_hh, b_hh)",
-        "    i, f, g, o = gates.chunk(4, dim=-1)",
-        "    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)",
-        "    return torch.sigmoid(o) * torch.tanh(c), c"],
+        '    """torch.nn.LSTMCell with these weights (gates i, f, g, o); returns (h\', c\')."""',
+        "    params = {'weight_ih': w_ih, 'weight_hh': w_hh}",
+        "    if b_ih is not None:",
+        "        params |= {'bias_ih': b_ih, 'bias_hh': b_hh}",
+        "    return torch.func.functional_call(CELLS['LSTMCell', b_ih is not None], params, (x, (h, c)))"],
     "gru_cell": [
         "def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):",
-        '    """torch.nn.GRUCell\'s formula: gates r, z, n; returns h\'."""',
-        f"    r_x, z_x, n_x = {F}.linear(x, w_ih, b_ih).chunk(3, dim=-1)",
-        f"    r_h, z_h, n_h = {F}.linear(h, w_hh, b_hh).chunk(3, dim=-1)",
-        "    r, z = torch.sigmoid(r_x + r_h), torch.sigmoid(z_x + z_h)",
-        "    n = torch.tanh(n_x + r * n_h)",
-        "    return (1 - z) * n + z * h"],
+        '    """torch.nn.GRUCell with these weights (gates r, z, n); returns h\'."""',
+        "    params = {'weight_ih': w_ih, 'weight_hh': w_hh}",
+        "    if b_ih is not None:",
+        "        params |= {'bias_ih': b_ih, 'bias_hh': b_hh}",
+        "    return torch.func.functional_call(CELLS['GRUCell', b_ih is not None], params, (x, h))"],
+    "batch_norm_train": [
+        "def batch_norm_train(x, running_mean, running_var, weight=None, bias=None, axis=1, **options):",
+        '    """One training step of F.batch_norm, which updates running_mean and running_var in',
+        '    place (here copies, returned with the output); channels on `axis`."""',
+        "    running_mean, running_var = running_mean.detach().clone(), running_var.detach().clone()",
+        f"    y = {F}.batch_norm(x.movedim(axis, 1), running_mean, running_var, weight, bias,",
+        " " * len(f"    y = {F}.batch_norm(") + "training=True, **options)",
+        "    return y.movedim(1, axis), running_mean, running_var"],
 }
 
 
 def _cell(name: str):
     def spell(call: Call) -> str:
-        call.writer.needs.add(f"helper:{name}")
+        _layout(call)
+        call.writer.needs.update({"helper:cells", f"helper:{name}"})
         return f"{name}({', '.join(call.args)})"
     return spell
+
+
+def _batch_norm_train(call: Call) -> str:
+    """The vocabulary's momentum and eps are PyTorch's (0.1, the batch's weight; 1e-5)."""
+    call.writer.needs.add("helper:batch_norm_train")
+    return f"batch_norm_train({', '.join(call.args)}{_given(call, only=('momentum', 'eps', 'axis'))})"
 
 
 def _cross_entropy(call: Call) -> str:
@@ -334,6 +359,7 @@ BREADTH = {
     "max_pool2d": lambda c: f"{F}.max_pool2d({c.args[0]}{c.kw()})",
     "avg_pool2d": lambda c: f"{F}.avg_pool2d({c.args[0]}{c.kw()})",
     "batch_norm": _batch_norm,
+    "batch_norm_train": _batch_norm_train,
     "layer_norm": _layer_norm,
     "embedding": f"{F}.embedding({{0}}, {{1}})",
     "lstm_cell": _cell("lstm_cell"),

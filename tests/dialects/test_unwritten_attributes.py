@@ -35,6 +35,12 @@ INPUTS = """
       bx: {random: uniform, shape: [4, 3], seed: 1, dtype: float64}
       bmean: {value: [0.1, -0.2, 0.3], dtype: float64}
       bvar: {value: [1.5, 0.5, 2.0], dtype: float64}
+      lx: {random: uniform, shape: [2, 3], seed: 2, dtype: float64}
+      lh: {random: uniform, shape: [2, 2], seed: 3, dtype: float64}
+      lwi: {random: uniform, shape: [6, 3], seed: 4, dtype: float64}
+      lwh: {random: uniform, shape: [6, 2], seed: 5, dtype: float64}
+      lwi4: {random: uniform, shape: [8, 3], seed: 6, dtype: float64}
+      lwh4: {random: uniform, shape: [8, 2], seed: 7, dtype: float64}
 """
 
 # op -> the call with its attributes left out; attributes the call itself writes (required
@@ -55,6 +61,8 @@ SAMPLES = {
     "conv_transpose2d": "conv_transpose2d(img, kt)",
     "max_pool2d": "max_pool2d(img, kernel_size=2)", "avg_pool2d": "avg_pool2d(img, kernel_size=2)",
     "batch_norm": "batch_norm(bx, bmean, bvar)", "layer_norm": "layer_norm(m)",
+    "batch_norm_train": "batch_norm_train(bx, bmean, bvar)[2]",
+    "lstm_cell": "lstm_cell(lx, lh, lh, lwi4, lwh4)[1]", "gru_cell": "gru_cell(lx, lh, lwi, lwh)",
     "dropout": "dropout(v)", "mse": "mse(v, w)", "huber": "huber(v, w)",
     "kl_div": "kl_div(log_softmax(m), p)", "cross_entropy": "cross_entropy(m, labels)",
     "binary_cross_entropy_with_logits": "binary_cross_entropy_with_logits(v, sigmoid(w))",

@@ -220,7 +220,14 @@ class CheckBase(Model):
         return v
 
     def divergences(self, backend: str, framework: str) -> list[Divergence]:
-        found = self.diverges.get(backend) or self.diverges.get(framework) or []
+        """What the check declares for a column: under its own key, else its framework's.
+        A framework's first column is named after the framework (``tensorflow``), so
+        ``tensorflow[eager]`` names that column alone."""
+        found = self.diverges.get(backend)
+        if not found and backend == framework:
+            from harness.dialects import FRAMEWORKS
+            found = self.diverges.get(f"{framework}[{FRAMEWORKS[framework].modes[0]}]")
+        found = found or self.diverges.get(framework) or []
         return found if isinstance(found, list) else [found]
 
 

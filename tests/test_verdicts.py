@@ -89,3 +89,17 @@ def test_version_ranges():
     assert not applies("<2.18", "2.21.0")
     assert applies(">=2.13", "2.13.0+cpu")
     assert applies(None, "1.0")
+
+
+def test_a_frameworks_first_column_can_be_declared_alone(write_case):
+    text = CASE.replace('jax: {reason: "JAX gives zeros"', 'jax[eager]: {reason: "JAX gives zeros"')
+    (case,) = load_file(write_case(text)).cases
+    f = np.float32
+    grad = {"reference": ok([f(4.0), None]),
+            "torch": Observation("error", ErrorValue("unused_input", "RuntimeError", "...")),
+            "jax": ok([f(4.0), f(0.0)]), "jax[jit]": ok([f(4.0), None]),
+            "tensorflow": ok([f(4.0), None])}
+    obs = {c: {"grad-y": grad[c], "value-y": ok(f(4.0))} for c in COLUMNS}
+    rows = {(r["check"], r["backend"]): r for r in judge_case(case, obs, {}, {}, COLUMNS)}
+    assert rows["grad-y", "jax"]["status"] == "divergence"  # the column named "jax"
+    assert rows["grad-y", "jax[jit]"]["status"] == "pass"   # not declared: conforms

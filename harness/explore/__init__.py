@@ -17,10 +17,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.explore import consensus
+from harness.explore import fd as finite
 from harness.explore.cases import TOLERANCES, case_dict, load_many, tolerance_of
 from harness.explore.generate import Generator, Program
 from harness.explore.shrink import rebuild, shrink
-from harness.explore.write import atlas_entry, signature, write_atlas, write_case
+from harness.explore.write import (
+    atlas_entry,
+    convention,
+    signature,
+    write_atlas,
+    write_case,
+    wrt_convention,
+)
 
 
 @dataclass
@@ -64,10 +72,11 @@ class Explorer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.files = 0
         self._last_obs: dict = {}
-        self.deadline = None
+        self.deadline = self.grace = None
         self.stats = Stats()
         self.seen: dict[str, Finding] = {}
         self.quick: set = set()  # (kind, order, special, partition, ops) already shrunk
+        self.aliases: set = set()  # signatures (before shrinking) of conventions found
         self.entries: list[dict] = []
         self.found = {"seed": seed, "versions": dict(evaluator.versions),
                       "date": datetime.date.today().isoformat()}
@@ -148,44 +157,63 @@ class Explorer:
                     new.append(finding)
         return new
 
-    def record(self, program: Program, j: int, classes, elapsed=lambda: 0.0):
+    def fd_of(self, program: Program, oracle):
+        """Central finite differences for the program's check, where they apply and the
+        float64 reference's answer there is finite (else ``None``)."""
+        if oracle is None or oracle.status != "ok" or not consensus.finite(oracle.value):
+            return None
+        return finite.finite_differences(program, program.checks[0], self.workdir)
+
+    def record(self, program: Program, j: int, classes, elapsed=lambda: 0.0,
+               observations=None):
+        obs = self._last_obs if observations is None else observations
         one = rebuild(replace(program, checks=(program.checks[j],)))
         if one is None:
             return None
-        if self.oracle and self._last_obs and all(consensus.numeric(self._last_obs[c[0]].value)
-                                                  for c in classes):
-            # numbers that part where the float64 oracle agrees with none of them: the
-            # function is ill-conditioned at this point in float32 (a tanh one ulp off 1.0,
-            # then a third derivative), rounding rather than a convention: not reported
+        c = one.checks[0]
+        wanted = consensus.key(classes)
+        if self.oracle and obs and all(consensus.numeric(obs[cls[0]].value) for cls in classes):
+            # numbers that part where neither the float64 oracle nor (where they apply)
+            # central finite differences agree with any of them: the function is
+            # ill-conditioned at this point in float32 (a tanh one ulp off 1.0, then a third
+            # derivative), rounding rather than a convention: not reported
             oracle = self.oracle_of(one)
             if oracle is not None and oracle.status == "ok" and not any(
-                    consensus.agree(self._last_obs[c[0]], oracle, TOLERANCES["float32"])
-                    for c in classes):
-                self.stats.ill_conditioned += 1
-                return None
-        wanted = consensus.key(classes)
-        ops = set(one.ops)
-        c = one.checks[0]
+                    consensus.agree(obs[cls[0]], oracle, TOLERANCES["float32"])
+                    for cls in classes):
+                fd = self.fd_of(one, oracle)
+                if fd is None or not any(consensus.agree(obs[cls[0]], finite.observation(fd),
+                                                         finite.tolerance(TOLERANCES["float32"]))
+                                         for cls in classes):
+                    self.stats.ill_conditioned += 1
+                    return None
+        # a phenomenon no op decides (write.convention), seen already: not shrunk again
+        early = self._convention_id(one, classes, obs)
+        if early is not None and (early in self.seen or early in self.aliases):
+            return None
         # already explained: a finding of the same kind, order, point and partition whose
         # (shrunk) ops this program has too
+        # (or, for an unused or integer input beside others, the convention alone)
+        ops = set(one.ops)
+        wc = wrt_convention(one)
         for f in self.stats.findings:
             fc = f.program.checks[0]
-            if (fc.kind, fc.order, f.program.special) == (c.kind, c.order, one.special) and \
-                    consensus.key(f.classes) == wanted and (set(f.sig["ops"]) <= ops
-                                                            or "unused" in one.special):
+            if (fc.kind, fc.order) != (c.kind, c.order) or consensus.key(f.classes) != wanted:
+                continue
+            if (f.program.special == one.special and set(f.sig["ops"]) <= ops) or \
+                    (wc and f.sig["ops"] == [wc[0]]):
                 return None
-        if "float64" in one.special and len(consensus.partition(
-                {k: v for k, v in self._last_obs.items()}, TOLERANCES["float32"])) == 1 \
-                and any(f.sig["ops"] == ["float64_as_float32"] and f.sig["kind"] == c.kind
-                        and consensus.key(f.classes) == wanted for f in self.stats.findings):
-            return None
         quick = (c.kind, c.order, one.special, wanted, tuple(sorted(ops)))
         if quick in self.quick:
             return None
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return None  # no shrinking starts past the budget: nothing is written unshrunk
         self.quick.add(quick)
         small, tried = shrink(one, wanted, self.judge, self.shrink_rounds,
-                              deadline=self.deadline)
+                              deadline=self.grace)
         self.stats.shrink_candidates += tried
+        if self.grace is not None and time.monotonic() > self.grace:
+            return None  # cut short: not written half shrunk
         got = self.run_programs([small])
         if 0 not in got:
             return None
@@ -193,12 +221,24 @@ class Explorer:
         classes = consensus.partition(obs, tol)
         if consensus.key(classes) != wanted:  # not reproducible: flaky, never written
             return None
-        # columns that agree at float32's tolerance on a float64 program part only by
-        # precision (JAX without x64 computes float64 inputs in float32): one convention,
-        # whatever the ops
-        precision = any(i.dtype == "float64" for i in small.inputs) and len(
-            consensus.partition(obs, TOLERANCES["float32"])) == 1
-        sig = signature(small, classes, convention="float64_as_float32" if precision else None)
+        oracle = self.oracle_of(small)
+        fd = self.fd_of(small, oracle)
+        wrong = []
+        if fd is not None:
+            fd_obs, fd_tol = finite.observation(fd), finite.tolerance(tol)
+            right = [cls for cls in classes if consensus.agree(obs[cls[0]], fd_obs, fd_tol)]
+            if right:  # finite differences side with a class: another class's number is
+                # wrong if the float64 reference does not side with it either (None or an
+                # error is a way of answering, not a wrong number)
+                wrong = sorted(col for cls in classes if cls not in right
+                               and consensus.numeric(obs[cls[0]].value)
+                               and not consensus.agree(obs[cls[0]], oracle, tol) for col in cls)
+            else:
+                fd = None  # they side with none: no opinion
+        sig = signature(small, classes, obs, precision=self._precision(small, obs),
+                        wrong=wrong)
+        if early is not None:
+            self.aliases.add(early)
         if sig["id"] in self.seen:
             return None
         known = is_known(sig, classes, self.known)
@@ -209,14 +249,27 @@ class Explorer:
         else:
             self.stats.new += 1
         self.stats.findings.append(finding)
-        oracle = self.oracle_of(small)
         if self.out:
             finding.path = write_case(self.out, sig, small, classes, obs, oracle, tol,
-                                      self.found, known)
-            finding.entry = atlas_entry(sig, small, classes, obs, finding.path, known, oracle)
+                                      self.found, known, fd)
+            finding.entry = atlas_entry(sig, small, classes, obs, finding.path, known, oracle,
+                                        fd)
             self.entries.append(finding.entry)
             write_atlas(self.out, self.entries, self.meta())
         return finding
+
+    @staticmethod
+    def _precision(program: Program, obs) -> bool:
+        """Columns that part only by precision on float64 inputs: they agree at float32's
+        tolerance."""
+        return bool(obs) and any(i.dtype == "float64" for i in program.inputs) and len(
+            consensus.partition(obs, TOLERANCES["float32"])) == 1
+
+    def _convention_id(self, program: Program, classes, obs):
+        """The signature of a phenomenon no op decides (``write.convention``), else None."""
+        if convention(program, classes, obs, self._precision(program, obs)) is None:
+            return None
+        return signature(program, classes, obs, precision=self._precision(program, obs))["id"]
 
     def meta(self) -> dict:
         return {**self.found, "columns": self.evaluator.columns,
@@ -226,6 +279,8 @@ class Explorer:
     def run(self, budget_s: float, progress=None, max_programs: int | None = None) -> Stats:
         start = time.monotonic()
         self.deadline = start + budget_s
+        # a shrink begun within the budget may finish within a tenth more of it
+        self.grace = self.deadline + 0.1 * budget_s
         index = 0
 
         def elapsed():
@@ -276,12 +331,19 @@ def is_known(sig: dict, classes, known: list[dict]) -> bool:
     outside the largest class)."""
     largest = max(classes, key=len)
     minority = {c for cls in classes if cls is not largest for c in cls}
+    if sig["ops"] == ["float64_as_float32"]:  # no declared case is about precision alone
+        return False
+    ops = set(sig["ops"]) - CONVENTIONS
     for k in known:
         if k["kind"] == sig["kind"] and k["order"] == sig["order"] and \
-                (set(sig["ops"]) <= k["ops"] or sig["ops"] == ["unused_input"]) and (k["columns"] == minority or
-                                                  k["columns"] == set(largest)):
+                ops <= k["ops"] and (k["columns"] == minority or k["columns"] == set(largest)):
             return True
     return False
+
+
+# the names a signature gives, in place of ops, to a phenomenon no op decides
+CONVENTIONS = {"unused_input", "integer_input", "integer_operand", "zero_derivative",
+               "float64_as_float32"}
 
 
 def seed_ops(paths) -> list[str]:
@@ -318,6 +380,10 @@ def main(args) -> int:
     evaluator = WorkerEvaluator(frameworks)
     explorer = Explorer(evaluator, generator, out, seed=args.seed, known=declared(),
                         batch=args.batch)
+    # hypothesis caches what it reads of the local sources under ./.hypothesis: keep that
+    # in the run's work dir, not in the user's directory
+    import os
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(explorer.workdir / ".hypothesis"))
     start = time.monotonic()
     with Progress(TextColumn("[bold]explore"), BarColumn(),
                   TextColumn("{task.fields[programs]} programs, {task.fields[div]} divergences "
@@ -341,8 +407,10 @@ def main(args) -> int:
                   f"({stats.new} new, {stats.known} known), {stats.shrink_candidates} shrink "
                   f"candidates")
     for f in stats.findings:
-        console.print(f"  {'known' if f.known else 'NEW  '} {f.sig['id']}: {f.sig['partition']}",
-                      markup=False)
+        wrong = f"  (wrong by finite differences: {', '.join(f.sig['wrong'])})" \
+            if f.sig.get("wrong") else ""
+        console.print(f"  {'known' if f.known else 'NEW  '} {f.sig['id']}: {f.sig['answers']}"
+                      f"{wrong}", markup=False)
     if explorer.entries:
         from harness.explore.atlas import write_atlas_html
         html = write_atlas_html(out / "atlas.json", Path(args.html) if args.html

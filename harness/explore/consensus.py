@@ -65,3 +65,11 @@ def numeric(value) -> bool:
             not isinstance(value, float):
         return False
     return np.asarray(value).dtype.kind == "f"
+
+
+def finite(value) -> bool:
+    """A float value (or a list of them) with every element finite."""
+    import numpy as np
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(finite(v) for v in value)
+    return numeric(value) and bool(np.all(np.isfinite(np.asarray(value, dtype=float))))

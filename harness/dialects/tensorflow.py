@@ -103,6 +103,9 @@ class TensorFlowDialect(Dialect):
     OPS = OPS
     IMPORTS = ("import tensorflow as tf",)
     SEED = "tf.random.set_seed(0)"
+    # eager TensorFlow caches the tensors of Python scalars by value for the whole process,
+    # and -0.0 == 0.0: a script's 0.0 would be the -0.0 of a script before it
+    FRESH = "from tensorflow.python import pywrap_tfe\npywrap_tfe.TFE_ClearScalarCache()"
     LACKS_KINDS = {"attributes": "TensorFlow tensors have no is_leaf, requires_grad, grad_fn or "
                             ".grad: a GradientTape records operations, not tensors"}
     ERRORS = [
@@ -336,6 +339,9 @@ class TensorFlowDialect(Dialect):
             raise NotApplicable("tf.keras.optimizers (Keras 3) have no minimize(): Keras 3 "
                                 "optimizers only offer apply_gradients (minimize was a "
                                 "Keras 2 / tf_keras method)")
+        if o.style == "fit":
+            raise NotApplicable("model.fit / train_on_batch is Keras's training loop, not "
+                                "TensorFlow's: checked in the keras columns")
         staged = w.mode == "function" or p.fast_path
         self.inputs(w, variables=p.opt_params)
         w.blank()

@@ -958,6 +958,26 @@ def test_jax_computes_in_float64_where_a_check_holds_it_and_in_float32_after(tmp
     assert narrow.dtype == np.float32
 
 
+SIGNED_ZERO = """
+cases:
+  - id: signed-zero
+    title: the reciprocal of a scalar zero
+    inputs:
+      z: ZERO
+    checks:
+      - id: reciprocal
+        value: reciprocal(z)
+"""
+
+
+@pytest.mark.parametrize("column", columns("tensorflow"))
+def test_a_tensorflow_script_does_not_see_the_scalars_of_the_one_before(tmp_path, column):
+    # eager TensorFlow caches Python scalars' tensors by value, and -0.0 == 0.0
+    negative = ok(observe(tmp_path, SIGNED_ZERO.replace("ZERO", "-0.0"), column)["reciprocal"])
+    positive = ok(observe(tmp_path, SIGNED_ZERO.replace("ZERO", "0.0"), column)["reciprocal"])
+    assert (float(negative), float(positive)) == (-np.inf, np.inf)
+
+
 HIMMELBLAU = """
 cases:
   - id: himmelblau

@@ -69,9 +69,81 @@ def test_fit_is_na_on_the_other_frameworks():
                 if c.id == "keras-fit-sgd-linear")
     i = case.check_ids.index("fit")
     plan = make_plan(case, case.checks[i], "fit")
-    for name in ("torch", "jax"):
-        with pytest.raises(NotApplicable):
+    for name in ("torch", "jax", "tensorflow"):
+        with pytest.raises(NotApplicable, match="fit|Keras|keras"):
             dialect(name).render(plan)
+
+
+# ---- spellings: defaults, ops that were lacking, while_loop --------------------------------
+
+def _script(tmp_path, program: str, kind: str = "value", value: str = "y") -> str:
+    from tests.dialects.dialect_testing import load_case
+    case = load_case(tmp_path, f"""
+        cases:
+          - id: spelled
+            title: a spelling
+            inputs:
+              v: {{value: [[-1.5, 0.5], [2.0, -0.25]]}}
+              i: {{value: [1, 0]}}
+            program: |
+              {program}
+            checks:
+              - value: {value}
+        """)
+    return dialect("keras").render(make_plan(case, case.checks[0], case.check_ids[0]), "jax")
+
+
+@pytest.mark.parametrize("program, unwritten, written_default", [
+    ("y = leaky_relu(v)", "keras.ops.leaky_relu(v, negative_slope=0.01)", "keras.ops.leaky_relu(v)"),
+    ("y = gelu(v)", "keras.ops.gelu(v, approximate=False)", "keras.ops.gelu(v)"),
+    ("y = gather(v, i)", "keras.ops.take(v, i, axis=0)", "keras.ops.take(v, i)"),
+    ("y = take_along_axis(v, i)", "keras.ops.take_along_axis(v, i, axis=-1)",
+     "keras.ops.take_along_axis(v, i)"),
+    ("y = svd(v)[0]", "keras.ops.svd(v, full_matrices=False)", "keras.ops.svd(v)"),
+    ("y = layer_norm(v)", "epsilon=1e-05)", "keras.ops.layer_normalization(v, None, None, axis=-1)"),
+])
+def test_an_unwritten_attribute_is_the_vocabularys_and_default_is_kerass(tmp_path, program, unwritten,
+                                                                          written_default):
+    """Where Keras's own default is not the vocabulary's, an attribute the case leaves out is
+    passed as the vocabulary's; written ``=default``, it is left out (Keras's applies)."""
+    assert unwritten in _script(tmp_path, program)
+    attribute = {"leaky_relu": "alpha", "gelu": "approximate", "gather": "axis", "take_along_axis": "axis",
+                 "svd": "full_matrices", "layer_norm": "eps"}[program.split(" = ")[1].split("(")[0]]
+    defaulted = program.replace(")", f", {attribute}=default)", 1)
+    assert written_default in _script(tmp_path, defaulted)
+
+
+def test_a_default_reduction_is_the_keras_loss_object(tmp_path):
+    script = _script(tmp_path, "y = huber(v, v, reduction=default)")
+    assert "keras.losses.Huber(delta=1.0)(v, v)" in script  # delta unwritten: the vocabulary's
+    assert "keras.losses.Huber()(v, v)" in _script(tmp_path, "y = huber(v, v, delta=default, reduction=default)")
+    assert "keras.ops.mean(keras.losses.huber(" in _script(tmp_path, "y = huber(v, v)")
+
+
+def test_ops_keras_has_are_spelled_not_lacking(tmp_path):
+    for program, spelled in [("e = eigh(v)\n              y = e[0]", "keras.ops.eigh(v)"),
+                             ("y = svd(v, full_matrices=False)[1]", "keras.ops.svd("),
+                             ("y = conv2d(v, v)", "keras.ops.conv("),
+                             ("y = sort(v, descending=True)", "keras.ops.flip(keras.ops.sort(")]:
+        assert spelled in _script(tmp_path, program)
+
+
+def test_while_loop_is_keras_ops_while_loop_and_a_graph_is_na():
+    from harness.dialects.base import NotApplicable
+    case = next(c for c in load_file(ROOT / "cases/static_graphs.yaml").cases if c.id == "counter-loop")
+    d = dialect("keras")
+    script = d.render(make_plan(case, case.check("eager"), "eager"), "torch")
+    assert "keras.ops.while_loop(cond, body, (" in script
+    with pytest.raises(NotApplicable, match="define-then-run"):
+        d.render(make_plan(case, case.check("in-a-graph"), "in-a-graph"), "torch")
+
+
+def test_rmsprop_momentum_is_passed():
+    from harness.cases import Optimizer
+    from harness.dialects.keras import _optimizer
+    o = Optimizer(name="rmsprop", lr=0.01, rho=0.9, eps=1e-8, centered=True, momentum=0.5)
+    assert _optimizer(o) == ("keras.optimizers.RMSprop(learning_rate=0.01, momentum=0.5, rho=0.9, "
+                             "centered=True, epsilon=1e-08)")
 
 
 @needs_keras
@@ -142,3 +214,35 @@ def test_promise_view_lists_the_worst_first():
     from harness.report.html import render_html
     html = render_html(doc, with_plots=False)
     assert "Keras promise" in html and "keras-promise" in html
+
+
+@needs_keras
+@pytest.mark.slow
+def test_an_unwritten_attribute_means_the_vocabularys_default_on_the_keras_columns(tmp_path):
+    """tests/dialects/test_unwritten_attributes.py for the Keras columns (one worker each): an
+    op called with its attributes left out observes what it observes with each written as the
+    vocabulary's default."""
+    import numpy as np
+
+    from harness.values import decode
+    from tests.dialects.test_unwritten_attributes import SAMPLES, case_text
+    path = tmp_path / "unwritten.yaml"
+    path.write_text("cases:" + "".join(case_text(op).split("cases:", 1)[1] for op in sorted(SAMPLES)))
+    out = tmp_path / "r.json"
+    proc = subprocess.run([str(Path(sys.executable).with_name("conformance")), "run", str(path), "-f",
+                           "keras", "--json", str(out), "-j", "3"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=1200)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    rows = {(r["case"], r["check"], r["backend"]): r for r in json.loads(out.read_text())["rows"]}
+    compared = 0
+    for (case, check, column), row in rows.items():
+        if check != "unwritten":
+            continue
+        other = rows[(case, "written", column)]
+        assert row["status"] == other["status"], (case, column, row["message"], other["message"])
+        if row["observed"] is not None and row["status"] != "n/a":
+            left_out, spelled = decode(row["observed"]), decode(other["observed"])
+            np.testing.assert_allclose(np.asarray(left_out, dtype=float), np.asarray(spelled, dtype=float),
+                                       rtol=1e-12, atol=0, err_msg=f"{case} [{column}]")
+            compared += 1
+    assert compared >= 3 * 30, compared  # most ops run on all three columns

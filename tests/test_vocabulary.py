@@ -16,10 +16,8 @@ LACKS = {
             "new_variable": "variables"},
     # keras.ops: what it does not offer (every reason names Keras or keras.ops)
     "keras": {op: "eras" for op in (
-        "string_join", "lgamma", "digamma", "xlogy", "eigh", "svd", "conv1d", "conv2d",
-        "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "batch_norm_train", "layer_norm",
-        "embedding", "lstm_cell", "gru_cell", "dropout", "cross_entropy",
-        "binary_cross_entropy_with_logits", "huber", "kl_div", "assign_add", "assign_sub", "new_variable")},
+        "string_join", "lgamma", "digamma", "xlogy", "conv_transpose2d", "batch_norm_train",
+        "lstm_cell", "gru_cell", "assign_add", "assign_sub", "new_variable")},
 }
 
 

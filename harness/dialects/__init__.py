@@ -17,8 +17,7 @@ class Framework:
     # column is bracketed (no bare column), and each mode runs in its own worker, started
     # with this environment variable set to the mode.
     mode_env: str | None = None
-    # Run unless --frameworks says otherwise. Keras is opt-in (-f keras) until its columns
-    # have run on every case file and their differences are declared.
+    # Run unless --frameworks says otherwise (a framework that is not installed is skipped).
     default: bool = True
 
     @property
@@ -46,8 +45,7 @@ FRAMEWORKS = {f.name: f for f in (
     Framework("torch", "torch", ("eager",)),
     Framework("tensorflow", "tensorflow", ("eager", "function")),
     Framework("jax", "jax", ("eager", "jit")),
-    Framework("keras", "keras", ("tensorflow", "jax", "torch"), mode_env="KERAS_BACKEND",
-              default=False),
+    Framework("keras", "keras", ("tensorflow", "jax", "torch"), mode_env="KERAS_BACKEND"),
 )}
 DEFAULT_FRAMEWORKS = [name for name, f in FRAMEWORKS.items() if f.default]
 

@@ -326,7 +326,8 @@ def promise_difference(a, b) -> float:
         same_nonfinite = (np.isnan(x) & np.isnan(y)) | (np.isinf(x) & (x == y))
         if np.any(~np.isfinite(x) ^ ~np.isfinite(y)):
             return float("inf")
-        diff = np.where(same_nonfinite, 0.0, np.abs(x - y))
+        with np.errstate(invalid="ignore"):  # inf - inf where both agree: masked out
+            diff = np.where(same_nonfinite, 0.0, np.abs(x - y))
         worst = max(worst, float(np.max(diff)))
     return worst
 

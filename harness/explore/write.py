@@ -200,21 +200,12 @@ def write_case(out: Path, sig: dict, program, classes, observations, oracle, tol
 def column_key(column: str, chosen) -> str:
     """The ``diverges`` key of a column. A framework's first column carries the framework's
     bare name, which in ``diverges`` means all its columns: where one of its other columns
-    is in the expected class, the column is named with its mode (``tensorflow[eager]``), if
-    the case language tells that key apart (``CheckBase.divergences``); otherwise the bare
-    name stays, and the sibling column reads as ``fixed`` under ``conformance run``."""
+    is in the expected class, the column is named with its mode (``tensorflow[eager]``)."""
     from harness.dialects import FRAMEWORKS
     fw = FRAMEWORKS.get(column)
     if fw is None or len(fw.modes) < 2 or not any(c in chosen for c in fw.columns()):
         return column
-    explicit = f"{column}[{fw.modes[0]}]"
-    return explicit if _explicit_first_column_honoured(column, explicit) else column
-
-
-def _explicit_first_column_honoured(framework: str, key: str) -> bool:
-    from harness.cases import Divergence, ValueCheck
-    check = ValueCheck(value="x", diverges={key: Divergence(reason="probe", evidence="probe")})
-    return bool(check.divergences(framework, framework))
+    return f"{column}[{fw.modes[0]}]"
 
 
 def atlas_entry(sig, program, classes, observations, path, known, oracle, fd=None) -> dict:

@@ -457,16 +457,16 @@ def test_an_integer_operand_is_one_signature_per_check_and_partition():
     assert len(ids) == 1 and next(iter(ids)).startswith("integer_operand.value."), ids
 
 
-def test_a_first_column_apart_from_its_sibling_is_named_with_its_mode(monkeypatch):
+def test_a_first_column_apart_from_its_sibling_is_named_with_its_mode():
     """``diverges: {tensorflow: ...}`` covers both TensorFlow columns: where only the eager
-    one diverges, the written key is ``tensorflow[eager]`` once the case language tells that
-    key apart; until then the bare name (its sibling then reads as fixed)."""
+    one diverges, the written key is ``tensorflow[eager]``, which names that column alone."""
+    from harness.cases import Divergence, ValueCheck
     from harness.explore import write
     assert write.column_key("torch", ["reference"]) == "torch"
     assert write.column_key("tensorflow", ["reference"]) == "tensorflow"  # both diverge
     assert write.column_key("jax[jit]", ["reference", "jax"]) == "jax[jit]"
-    monkeypatch.setattr(write, "_explicit_first_column_honoured", lambda fw, key: True)
-    assert write.column_key("tensorflow", ["reference", "tensorflow[function]"]) == \
-        "tensorflow[eager]"
-    monkeypatch.setattr(write, "_explicit_first_column_honoured", lambda fw, key: False)
-    assert write.column_key("tensorflow", ["reference", "tensorflow[function]"]) == "tensorflow"
+    key = write.column_key("tensorflow", ["reference", "tensorflow[function]"])
+    assert key == "tensorflow[eager]"
+    check = ValueCheck(value="x", diverges={key: Divergence(reason="r", evidence="e")})
+    assert check.divergences("tensorflow", "tensorflow")
+    assert not check.divergences("tensorflow[function]", "tensorflow")

@@ -319,6 +319,22 @@ def fill(template: str, call: Call) -> str:
     return re.sub(r"\{(\w+|\*)\}(?=([.\[])?)", sub, template).replace("(, ", "(")
 
 
+def old_weight_options(c: Call) -> str:
+    """``, momentum=..., epsilon=..., axis=...`` for a batch-norm layer whose momentum is the
+    old statistics' weight (Keras, flax), where the vocabulary's is the batch's: ``1 - m``.
+    An attribute written ``=default`` is left out (the layer's own default applies)."""
+    options = ""
+    if c.explicit("momentum"):
+        m = c.const("momentum")  # the constant, given or the vocabulary's; else None
+        flipped = repr(1 - m) if isinstance(m, (int, float)) else f"1 - ({c.attr('momentum')})"
+        options += f", momentum={flipped}"
+    if c.explicit("eps"):
+        options += f", epsilon={c.attr('eps')}"
+    if c.given("axis"):
+        options += f", axis={c.kwargs['axis']}"
+    return options
+
+
 def python_literal(value) -> str:
     """A Python scalar or nested list as exact source (floats round-trip, inf and nan)."""
     if isinstance(value, (list, tuple)):

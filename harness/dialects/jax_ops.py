@@ -10,7 +10,7 @@ is a short helper function at the top of the script (``HELPERS``), written from 
 from __future__ import annotations
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, NotApplicable
+from harness.dialects.base import PYTHON_OPERATORS, NotApplicable, old_weight_options
 from harness.vocabulary import OPS as VOCABULARY
 
 NO_STRINGS = "JAX has no string arrays (its dtypes are numbers and bools)"
@@ -204,15 +204,7 @@ def _batch_norm_train(c) -> str:
     """flax.linen.BatchNorm's step (helper): its momentum is the old statistics' weight (the
     vocabulary's is the batch's: 1 - m); its defaults, momentum 0.99 and epsilon 1e-5, apply
     where the case asks for them (``=default``)."""
-    options = ""
-    if c.explicit("momentum"):
-        m = _value(c, "momentum")
-        options += f", momentum={1 - m!r}"
-    if c.explicit("eps"):
-        options += f", epsilon={c.attr('eps')}"
-    if c.given("axis"):
-        options += f", axis={c.kwargs['axis']}"
-    return f"{_helper(c, 'batch_norm_train')}({', '.join(c.args)}{options})"
+    return f"{_helper(c, 'batch_norm_train')}({', '.join(c.args)}{old_weight_options(c)})"
 
 
 def _cell(name: str):

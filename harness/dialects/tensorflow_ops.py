@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, NotApplicable, Writer, python_literal
+from harness.dialects.base import PYTHON_OPERATORS, NotApplicable, Writer, old_weight_options, python_literal
 from harness.vocabulary import OPS as VOCABULARY
 
 
@@ -371,16 +371,7 @@ def _batch_norm_train(c) -> str:
     vocabulary's is the batch's: 1 - m) and its defaults 0.99 and epsilon 1e-3, passed unless
     the case asks for them (``=default``)."""
     c.writer.needs.update({"helper:keras_layer", "helper:batch_norm_train"})
-    options = ""
-    if c.explicit("momentum"):
-        m = _const(c, "momentum")  # the constant, given or the vocabulary's; else None
-        keras_m = repr(1 - m) if isinstance(m, (int, float)) else f"1 - ({c.attr('momentum')})"
-        options += f", momentum={keras_m}"
-    if c.explicit("eps"):
-        options += f", epsilon={c.attr('eps')}"
-    if c.given("axis"):
-        options += f", axis={c.kwargs['axis']}"
-    return f"batch_norm_train({', '.join(c.args)}{options})"
+    return f"batch_norm_train({', '.join(c.args)}{old_weight_options(c)})"
 
 
 def _dropout(c) -> str:

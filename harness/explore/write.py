@@ -141,11 +141,11 @@ def choose_expect(classes, observations, oracle, tol, fd=None):
     """The class that stands for ``expect``: the one central finite differences agree with
     (where they apply), else the one the float64 oracle agrees with, else the largest (ties:
     the one with the reference engine, then column order)."""
-    from harness.explore import fd as finite
     from harness.explore.consensus import agree
+    from harness.explore.fd import observation, tolerance
     if fd is not None:
         hits = [cls for cls in classes
-                if agree(observations[cls[0]], finite.observation(fd), finite.tolerance(tol))]
+                if agree(observations[cls[0]], observation(fd), tolerance(tol))]
         if len(hits) == 1:
             return hits[0], ("central finite differences of the float64 reference value "
                              "agree with this class")

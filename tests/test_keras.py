@@ -128,6 +128,37 @@ def test_ops_keras_has_are_spelled_not_lacking(tmp_path):
         assert spelled in _script(tmp_path, program)
 
 
+@pytest.mark.parametrize("backend, outside", [("tensorflow", "tf.init_scope()"),
+                                              ("jax", "jax.ensure_compile_time_eval()"),
+                                              ("torch", "torch.no_grad()")])
+def test_layers_with_state_are_keras_layers_built_outside_the_trace(tmp_path, backend, outside):
+    """batch_norm_train, lstm_cell and gru_cell call keras.layers with Layer.stateless_call, on
+    every backend; the layer is built under the backend's way out of a trace."""
+    from tests.dialects.dialect_testing import load_case
+    case = load_case(tmp_path, """
+        cases:
+          - id: layers
+            title: the layers with state and layouts
+            inputs:
+              x: {value: [[-1.5, 0.5], [2.0, -0.25]]}
+              m: [0.0, 0.0]
+              w: {value: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8], [0.9, 1.0], [1.1, 1.2]]}
+            program: |
+              s = batch_norm_train(x, m, m, momentum=0.25)
+              g = gru_cell(x, x, w, w, layout="native")
+              l = lstm_cell(x, x, x, concat([w, w[0:2]]), concat([w, w[0:2]]))
+              y = s[0] + g + l[0]
+            checks:
+              - value: y
+        """)
+    script = dialect("keras").render(make_plan(case, case.checks[0], case.check_ids[0]), backend)
+    # Keras's momentum is the old statistics' weight; its epsilon default (1e-3) is not the vocabulary's
+    assert "batch_norm_train(x, m, m, momentum=0.75, epsilon=1e-05)" in script
+    assert "gru_cell(x, x, w, w, layout='native')" in script
+    assert script.count(".stateless_call(") == 3 and "getattr(keras.layers, kind)" in script
+    assert f"with {outside}:" in script
+
+
 def test_while_loop_is_keras_ops_while_loop_and_a_graph_is_na():
     from harness.dialects.base import NotApplicable
     case = next(c for c in load_file(ROOT / "cases/static_graphs.yaml").cases if c.id == "counter-loop")

@@ -16,8 +16,8 @@ LACKS = {
             "new_variable": "variables"},
     # keras.ops: what it does not offer (every reason names Keras or keras.ops)
     "keras": {op: "eras" for op in (
-        "string_join", "lgamma", "digamma", "xlogy", "conv_transpose2d", "batch_norm_train",
-        "lstm_cell", "gru_cell", "assign_add", "assign_sub", "new_variable")},
+        "string_join", "lgamma", "digamma", "xlogy", "conv_transpose2d", "assign_add", "assign_sub",
+        "new_variable")},
 }
 
 

@@ -24,6 +24,7 @@ from harness.dialects.base import Dialect, NotApplicable, Writer, python_literal
 from harness.dialects.jax import JaxDialect
 from harness.dialects.keras_ops import LACKS as KERAS_LACKS
 from harness.dialects.keras_ops import OPS as KERAS_OPS
+from harness.dialects.keras_ops import helpers as keras_helpers
 from harness.dialects.tensorflow import TensorFlowDialect
 from harness.dialects.tensorflow import _keras as _tf_keras_optimizer
 from harness.dialects.torch import TorchDialect
@@ -74,6 +75,10 @@ class _Keras:
         first, _, rest = script.partition("\n")
         return (f"{first}\nimport os\n\nos.environ['KERAS_BACKEND'] = {self.backend!r}  "
                 "# read once, when keras is imported\n\nimport keras\n" + rest)
+
+    def imports(self, w: Writer) -> list[str]:
+        """The backend's imports and helpers, then the Keras layer helpers the ops asked for."""
+        return [*super().imports(w), *keras_helpers(w, self.backend)]
 
     def check_grad(self, w: Writer) -> None:
         p = w.plan
@@ -258,9 +263,6 @@ class KerasJax(_Keras, JaxDialect):
 
     def render(self, plan, mode=None) -> str:
         return _Keras.render(self, plan, mode)
-
-    def imports(self, w: Writer) -> list[str]:
-        return JaxDialect.imports(self, w)
 
     def train(self, w: Writer, step_arg: str) -> None:
         p = w.plan

@@ -6,13 +6,16 @@ default differs (``leaky_relu``'s slope 0.2, ``gelu``'s tanh form, ``take``'s fl
 ``svd``'s full matrices, the losses' reduction), the vocabulary's is passed, unless the case
 wrote ``attr=default`` (``Call.explicit``). Layers keep PyTorch's layout in the case (NCHW
 inputs, OIHW kernels): they are transposed to Keras's channels-last around ``keras.ops.conv``
-and the pools, as the tensorflow dialect does around ``tf.nn``.
+and the pools, as the tensorflow dialect does around ``tf.nn``. The layers with state or a
+layout of their own (``batch_norm_train``, ``lstm_cell``, ``gru_cell``) are ``keras.layers``
+called with ``Layer.stateless_call`` and the case's weights, as the tensorflow dialect calls
+``tf.keras.layers`` (``HELPERS``).
 """
 
 from __future__ import annotations
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, Call, NotApplicable, python_literal
+from harness.dialects.base import PYTHON_OPERATORS, Call, NotApplicable, Writer, old_weight_options, python_literal
 from harness.dialects.tensorflow_ops import _const, _integer, _pairs
 
 K = "keras.ops"
@@ -192,6 +195,32 @@ def _dropout(c: Call) -> str:
     return c.args[0]  # rate 0, or not training: the identity (keras.layers.Dropout outside fit)
 
 
+# ---- layers with state and layouts: keras.layers through Layer.stateless_call -----------------
+
+def _helper(c: Call, name: str) -> str:
+    c.writer.needs.update({"keras:keras_layer", f"keras:{name}"})
+    return name
+
+
+def _cell(name: str):
+    """keras.layers.LSTMCell / GRUCell with the case's weights (the tensorflow dialect's helpers,
+    in keras.ops)."""
+    def spell(c: Call) -> str:
+        layout = _const(c, "layout", "canonical")
+        if layout not in ("canonical", "native"):
+            raise ValueError(f"{name}: layout is 'canonical' or 'native', not {layout!r}")
+        native = ", layout='native'" if layout == "native" else ""
+        return f"{_helper(c, name)}({', '.join(c.args)}{native})"
+    return spell
+
+
+def _batch_norm_train(c: Call) -> str:
+    """keras.layers.BatchNormalization: its momentum is the old statistics' weight (the
+    vocabulary's is the batch's: 1 - m) and its defaults 0.99 and epsilon 1e-3, passed unless
+    the case asks for them (``=default``)."""
+    return f"{_helper(c, 'batch_norm_train')}({', '.join(c.args)}{old_weight_options(c)})"
+
+
 # ---- losses: keras.losses --------------------------------------------------------------------
 
 def _each(v: str) -> str:
@@ -304,6 +333,7 @@ OPS = {
     "random_normal": "keras.random.normal({shape}, seed=0)",
     "conv1d": _conv, "conv2d": _conv, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "layer_norm": _layer_norm, "batch_norm": _batch_norm, "dropout": _dropout,
+    "batch_norm_train": _batch_norm_train, "lstm_cell": _cell("lstm_cell"), "gru_cell": _cell("gru_cell"),
     "embedding": f"{K}.take({{1}}, {{0}}, axis=0)",
     "cross_entropy": _cross_entropy, "binary_cross_entropy_with_logits": _bce,
     "huber": _huber, "kl_div": _kl_div,
@@ -316,10 +346,6 @@ LACKS = {
     "conv_transpose2d": _no("conv_transpose with PyTorch's numeric padding (keras.ops."
                             "conv_transpose takes 'valid' or 'same', and its own output_padding "
                             "rule)"),
-    "batch_norm_train": _no("batch_norm training step with running statistics (keras.layers."
-                            "BatchNormalization is a layer that holds them)"),
-    "lstm_cell": _no("LSTM cell op (keras.layers.LSTMCell is a layer with its own gate layout)"),
-    "gru_cell": _no("GRU cell op (keras.layers.GRUCell is a layer with its own gate layout)"),
     "assign_add": "the Keras columns hold no state in the program: keras.Variable updates "
                   "run inside optimizers",
     "assign_sub": "the Keras columns hold no state in the program: keras.Variable updates "
@@ -327,3 +353,75 @@ LACKS = {
     "new_variable": "the Keras columns hold no state in the program (keras.Variable is "
                     "created by layers and optimizers)",
 }
+
+# Script-level functions the layer spellings call (after the imports). A layer is made and built
+# once per kind, input shape and options, outside whatever traces the call (the backend's
+# OUTSIDE_TRACE): building makes variables, which belong outside a trace (a tf.function may
+# create them on its first trace only; under jax.jit their initial values are kept concrete).
+OUTSIDE_TRACE = {
+    "tensorflow": "tf.init_scope()",
+    "jax": "jax.ensure_compile_time_eval()",
+    "torch": "torch.no_grad()",  # the initial weights are never differentiated
+}
+
+HELPERS = {
+    "keras_layer": '''
+LAYERS = {}
+# the case's weights replace the initial ones: none drawn (torch.func's vmap refuses a random op)
+UNDRAWN = {'kernel_initializer': 'zeros', 'recurrent_initializer': 'zeros'}
+
+
+def keras_layer(kind, shape, dtype, **options):
+    """A keras.layers layer, made and built once per kind, input shape and options, outside any
+    trace. It is called with Layer.stateless_call and the case's weights, so gradients reach them."""
+    dtype = keras.backend.standardize_dtype(dtype)
+    key = (kind, tuple(shape), dtype, tuple(sorted(options.items())))
+    if key not in LAYERS:
+        with {outside}:
+            LAYERS[key] = getattr(keras.layers, kind)(dtype=dtype, **options)
+            LAYERS[key].build(tuple(shape))
+    return LAYERS[key]''',
+    "lstm_cell": '''
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, layout='canonical'):
+    """keras.layers.LSTMCell with PyTorch-layout weights: w_ih (4H, I), w_hh (4H, H), two
+    biases. Keras keeps the transposes (kernel (I, 4H)) and one bias; its gate order i, f, c, o
+    is PyTorch's i, f, g, o, so the canonical and the native layout load alike."""
+    cell = keras_layer('LSTMCell', x.shape, x.dtype, units=w_hh.shape[1], use_bias=b_ih is not None, **UNDRAWN)
+    weights = [keras.ops.transpose(w_ih), keras.ops.transpose(w_hh)] + ([] if b_ih is None else [b_ih + b_hh])
+    (_, (h, c)), _ = cell.stateless_call(weights, [v.value for v in cell.non_trainable_variables], x, [h, c])
+    return h, c''',
+    "gru_cell": '''
+def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, layout='canonical'):
+    """keras.layers.GRUCell (reset_after=True, its default: PyTorch's formula) with
+    PyTorch-layout weights (3H, I), (3H, H) and two biases: transposed, the biases as its (2, 3H)
+    bias, and the gate blocks reordered from PyTorch's r, z, n to Keras' z, r, h -- unless
+    layout='native', which loads them in the order given."""
+    cell = keras_layer('GRUCell', x.shape, x.dtype, units=w_hh.shape[1], use_bias=b_ih is not None, **UNDRAWN)
+
+    def gates(w):
+        r, z, n = keras.ops.split(w, 3, axis=0)
+        return w if layout == 'native' else keras.ops.concatenate([z, r, n], axis=0)
+    weights = [keras.ops.transpose(gates(w_ih)), keras.ops.transpose(gates(w_hh))]
+    weights += [] if b_ih is None else [keras.ops.stack([gates(b_ih), gates(b_hh)])]
+    (h, _), _ = cell.stateless_call(weights, [v.value for v in cell.non_trainable_variables], x, h)
+    return h''',
+    "batch_norm_train": '''
+def batch_norm_train(x, running_mean, running_var, gamma=None, beta=None, axis=1, **options):
+    """One training step of keras.layers.BatchNormalization, whose state is its moving_mean and
+    moving_variance: Layer.stateless_call returns the output and the updated statistics."""
+    layer = keras_layer('BatchNormalization', x.shape, x.dtype, axis=axis, scale=gamma is not None,
+                        center=beta is not None, **options)
+    y, (mean, var) = layer.stateless_call([v for v in (gamma, beta) if v is not None],
+                                          [running_mean, running_var], x, training=True)
+    return y, mean, var''',
+}
+
+
+def helpers(w: Writer, backend: str) -> list[str]:
+    """The script-level functions the spellings asked for, each after two blank lines."""
+    out = []
+    for name, source in HELPERS.items():
+        if f"keras:{name}" in w.needs:
+            source = source.replace("{outside}", OUTSIDE_TRACE[backend])
+            out += ["", "", *source.strip("\n").splitlines()]
+    return out + [""] * bool(out)

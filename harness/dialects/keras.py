@@ -236,6 +236,16 @@ def _values(w: Writer) -> str:
     return ", ".join(f"variables[{k}].value" for k in range(len(w.plan.opt_params)))
 
 
+def _descent(p, call: str, step: list[str], guard: str | None = None) -> list[str]:
+    """The loop each backend's ``train`` ends with: ``record(call)`` every ``record_every``
+    steps and after the last, the backend's ``step`` lines in between; ``guard`` wraps each
+    record (torch: ``with torch.no_grad():``)."""
+    record = [guard, f"    record({call})"] if guard else [f"record({call})"]
+    return [f"for step in range({p.steps}):", f"    if step % {p.record_every} == 0:",
+            *("        " + line for line in record), *("    " + line for line in step),
+            *[f"step = {p.steps}"] * p.uses_step, *record]
+
+
 class KerasTensorFlow(_Keras, TensorFlowDialect):
     backend = "tensorflow"
     modes = ("eager",)
@@ -251,10 +261,7 @@ class KerasTensorFlow(_Keras, TensorFlowDialect):
               f"        loss = forward({values}{step_arg})[{p.loss!r}]",
               "    grads = tape.gradient(loss, variables)",
               "    optimizer.apply_gradients(zip(grads, variables))", "", "",
-              f"for step in range({p.steps}):", f"    if step % {p.record_every} == 0:",
-              f"        record(forward({values}{step_arg}))",
-              f"    train_step({step_arg[2:]})",
-              *[f"step = {p.steps}"] * p.uses_step, f"record(forward({values}{step_arg}))")
+              *_descent(p, f"forward({values}{step_arg})", [f"train_step({step_arg[2:]})"]))
 
 
 class KerasJax(_Keras, JaxDialect):
@@ -276,10 +283,8 @@ class KerasJax(_Keras, JaxDialect):
                 ""] * (not p.uses_step),
               "trainable = [v.value for v in variables]",
               "optimizer_state = [v.value for v in optimizer.variables]",
-              f"for step in range({p.steps}):", f"    if step % {p.record_every} == 0:",
-              f"        record(forward(*trainable{step_arg}))",
-              f"    trainable, optimizer_state = train_step(trainable, optimizer_state{step_arg})",
-              *[f"step = {p.steps}"] * p.uses_step, f"record(forward(*trainable{step_arg}))")
+              *_descent(p, f"forward(*trainable{step_arg})", [
+                  f"trainable, optimizer_state = train_step(trainable, optimizer_state{step_arg})"]))
 
 
 class KerasTorch(_Keras, TorchDialect):
@@ -289,15 +294,13 @@ class KerasTorch(_Keras, TorchDialect):
     def train(self, w: Writer, step_arg: str) -> None:
         p = w.plan
         values = _values(w)
-        w.add(f"for step in range({p.steps}):", f"    if step % {p.record_every} == 0:",
-              "        with torch.no_grad():", f"            record(forward({values}{step_arg}))",
-              f"    loss = forward({values}{step_arg})[{p.loss!r}]",
-              "    for v in variables:", "        v.value.grad = None",
-              "    loss.backward()",
-              "    grads = [v.value.grad for v in variables]",
-              "    with torch.no_grad():", "        optimizer.apply(grads, variables)",
-              *[f"step = {p.steps}"] * p.uses_step,
-              "with torch.no_grad():", f"    record(forward({values}{step_arg}))")
+        w.add(*_descent(p, f"forward({values}{step_arg})", [
+            f"loss = forward({values}{step_arg})[{p.loss!r}]",
+            "for v in variables:", "    v.value.grad = None",
+            "loss.backward()",
+            "grads = [v.value.grad for v in variables]",
+            "with torch.no_grad():", "    optimizer.apply(grads, variables)"],
+            guard="with torch.no_grad():"))
 
 
 SUBDIALECTS = {"tensorflow": KerasTensorFlow(), "jax": KerasJax(), "torch": KerasTorch()}

@@ -14,7 +14,10 @@ import re
 
 import numpy as np
 import pytest
-from dialect_testing import (
+
+from harness.dialects import FRAMEWORKS, dialect
+from harness.values import encode
+from tests.dialects.dialect_testing import (
     ANY,
     NA,
     Column,
@@ -32,9 +35,6 @@ from dialect_testing import (
     require,
     run_alone,
 )
-
-from harness.dialects import FRAMEWORKS, dialect
-from harness.values import encode
 
 # ---- the shared cases ------------------------------------------------------------------------
 
@@ -559,9 +559,9 @@ def adam(steps, lr, b1, b2, eps, keras=False):
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         if keras:
-            p = p - lr * np.sqrt(1 - b2 ** k) / (1 - b1 ** k) * m / (np.sqrt(v) + eps)
+            p = p - lr * np.sqrt(1 - b2**k) / (1 - b1**k) * m / (np.sqrt(v) + eps)
         else:
-            p = p - lr * (m / (1 - b1 ** k)) / (np.sqrt(v / (1 - b2 ** k)) + eps)
+            p = p - lr * (m / (1 - b1**k)) / (np.sqrt(v / (1 - b2**k)) + eps)
     ps.append(p)
     return trajectory({"p": ps, "loss": [formula_loss(q) for q in ps]})
 
@@ -599,219 +599,318 @@ NO_GRAPHS = NA("define-then-run")
 STAGED_ONLY = NA("eager")  # an eager column stages nothing
 
 TABLE = [
-    (CUSTOM_RELU, {
-        "grads": RELU_GRADS,
-        "backward": RELU_GRADS,
-        "as-dict": Value({"dw": [[4.5, 4.5]], "db": [[4.5]]}, dtype="float32"),
-        "loss": Value(13.5, dtype="float32"),
-        "attributes": each(
-            Value({"Y_hat": {"grad_fn": "MyReLUBackward", "is_leaf": False,
-                             "requires_grad": True, "grad": None},
-                   "w": {"grad_fn": None, "is_leaf": True, "requires_grad": True,
-                         "grad": [[4.5, 4.5]]}}),
-            tensorflow=NO_ATTRIBUTES, jax=NO_ATTRIBUTES),
-        # the backward rule is made of differentiable ops: d2 loss / db2 = mean of 2 * 1
-        "second-order": Value([[1.0]]),
-    }),
-    (CUSTOM_NAME, {
-        "node": each(Value({"y": {"grad_fn": "my_reluBackward"}}),
-                     tensorflow=NO_ATTRIBUTES, jax=NO_ATTRIBUTES),
-        "grad": Value([0.0, 1.0]),
-    }),
-    (VECTOR, {
-        "value": Value([[1.0, 1.0], [0.0, 1.0]], dtype="float32"),
-        "weights": Value([[-2.0, -2.0], [0.0, 2.0]]),
-        "weights-backward": Value([[-2.0, -2.0], [0.0, 2.0]]),
-        "weights-list": Value([[2.0, 4.0]]),
-        # a tape sums a non-scalar target; torch's autograd and jax.grad want a scalar
-        "no-weights": each(Value([[-2.0, -2.0], [0.0, 2.0]]),
-                           torch=Raises("non_scalar_output"), jax=Raises("non_scalar_output")),
-        "no-weights-backward": each(
-            Raises("non_scalar_output", "RuntimeError", "scalar outputs"),
-            tensorflow=Value([[2.0, 4.0]]), jax=Raises("non_scalar_output")),
-    }),
-    (CHAIN, {
-        "autograd": Value([4.0]),
-        "backward": Value(4.0),
-        "hooks": Value([-4.0, 4.0, 4.0]),
-        "retain": Value([1.0, -4.0, 4.0]),
-        "intermediate-dict": Value({"first": -4.0, "input": 4.0}),
-        "attributes": each(
-            Value({"x": {"is_leaf": True, "grad": 4.0, "grad_fn": None},
-                   "y1": {"is_leaf": False, "grad": None, "grad_fn": "AddBackward"},
-                   "y2": {"is_leaf": False, "grad": None, "grad_fn": "MulBackward"},
-                   "loss": {"is_leaf": False, "grad": None, "grad_fn": "PowBackward"}}),
-            tensorflow=NO_ATTRIBUTES, jax=NO_ATTRIBUTES),
-    }),
-    (TWICE, {
-        "freed": each(Raises("graph_freed", "RuntimeError"), jax=NA("graph")),
-        # torch accumulates both passes into .grad; a persistent tape gives the second
-        "retained": each(Value([216.0]), tensorflow=Value([108.0]), jax=NA("graph")),
-        "retained-vector": each(Value([[4.0, 8.0]]), tensorflow=Value([[2.0, 4.0]]),
-                                jax=NA("graph")),
-        # an addition saves no tensors: PyTorch lets the second pass through
-        "nothing-saved": each(Value([[2.0, 2.0]]), tensorflow=Raises("graph_freed"),
-                              jax=NA("graph")),
-    }),
-    (ORDERS, {
-        "first": Value(-2.0),
-        "second": Value(2.0),
-        "second-backward": Value(2.0),
-        "second-hooks": Value(2.0),
-        "third": Value(24 * 3.0),
-        # TensorFlow differentiates x ** 2 as 2 * x ** 1, then as 2 * 1 * x ** 0, then as
-        # 2 * 0 * x ** -1: 0 * inf at x = 0
-        "third-of-a-quadratic": each(Value(0.0), tensorflow=Value(np.nan)),
-        "weighted": Value([[[18.0, 24.0, 30.0], [36.0, 42.0, 48.0]]]),
-        "weighted-second": Value(np.full((2, 3), 6.0)),
-        "intermediate": Value(18.0),
-        # each name its total derivative: dq/dq = 1, dq/du = 2u = 18, dq/dt = 4t^3 = 108
-        "intermediate-and-input": Value([1.0, 18.0, 108.0]),
-    }),
-    (UNCONNECTED, {
-        # no gradient: None on a tape and in .grad; torch.autograd.grad raises; JAX: zeros
-        "unconnected": each(Value([4.0, None]), torch=Raises("unused_input"),
-                            jax=Value([4.0, 0.0])),
-        "unconnected-backward": each(Value([4.0, None]), jax=Value([4.0, 0.0])),
-        # JAX differentiates any argument: nothing is "tracked"
-        "untracked": each(Value([1.0, None]), torch=Raises("not_differentiable"),
-                          jax=Value([1.0, 2.0])),
-        "untracked-backward": each(Value([1.0, None]), jax=Value([1.0, 2.0])),
-    }),
-    (INTEGER, {
-        # a tape gives no gradient for an integer it watches
-        "grad": each(Value(None), torch=Raises("integer_grad"), jax=Raises("integer_grad")),
-    }),
-    (TARGETS, {
-        "summed": Value([3.0, 2.0]),
-        "summed-backward": Value([3.0, 2.0]),
-        "watched": Value([-2.0]),
-        "unwatched": each(Value([None]), torch=Raises("not_differentiable"),
-                          jax=Value([-2.0])),
-    }),
-    (WATCHED_CONSTANTS, {
-        "list": Value([0.0, 0.0, 1.0, -2.0]),
-        "dict": Value({"da": 0.0, "dx": -2.0}),
-    }),
-    (TAPE_WATCHES, {
-        "grad": each(Value([6.0, None, None, None]), torch=Raises("not_differentiable"),
-                     jax=Value([6.0, 6.0, 6.0, 0.0])),
-        "watched": each(Value(["v0", "v1", "x0"]), torch=NO_TAPE, jax=NO_TAPE),
-        "watch-off": each(Value([None, 1 / (1 + np.exp(-10.0))]),
-                          torch=Value([1.0, 1 / (1 + np.exp(-10.0))]),
-                          jax=Value([1.0, 1 / (1 + np.exp(-10.0))])),
-        "watched-off": each(Value(["v1"]), torch=NO_TAPE, jax=NO_TAPE),
-    }),
-    (SGD, {
-        "sgd": Value(sgd_quadratic(500, 100), dtype="float32"),
-        "manual": Value(sgd_quadratic(500, 100), dtype="float32"),
-        "two-steps": Value(trajectory({"x": [0.0, 0.5, 0.75], "y": [1.0, 0.25, 0.0625]})),
-        "apply-gradients": each(Value(sgd_quadratic(1000, 250)), torch=NA("apply_gradients"),
-                                jax=NA("update + apply_updates")),
-        "minimize": each(Value(sgd_quadratic(5)), torch=NA("minimize"),
-                         tensorflow=NA("minimize"), jax=NA("update + apply_updates")),
-    }),
-    (FORMULAS, {
-        "adam": each(Value(adam(5, 0.1, 0.8, 0.99, 0.01)),
-                     tensorflow=Value(adam(5, 0.1, 0.8, 0.99, 0.01, keras=True))),
-        "adam-default-eps": each(Value(adam(5, 0.1, 0.9, 0.999, 1e-8)),
-                                 tensorflow=Value(adam(5, 0.1, 0.9, 0.999, 1e-7, keras=True))),
-        "sgd-momentum-nesterov-decay": each(
-            Value(sgd_nesterov(5, 0.05, 0.9, 0.1, 2)),
-            tensorflow=Value(sgd_nesterov(5, 0.05, 0.9, 0.1, 2, keras=True))),
-    }),
-    (FORWARD, {
-        "jac-f": Value(JAC_Y, dtype="float32"),
-        "jac-r": Value(JAC_Y, dtype="float32"),
-        "jvp-f": Value(JAC_Y @ [1.0, 0.0, 2.0]),
-        "jvp-r": Value(JAC_Y @ [1.0, 0.0, 2.0]),
-        "jvp-h": Value(A.sum(axis=1)),  # along the intermediate h: A @ ones
-        "jac-v-f": Value(JAC_V),
-        "jac-v-r": Value(JAC_V),
-        "jvp-v-f": Value(JAC_V[:, 0]),
-        "jvp-v-r": Value(JAC_V[:, 0]),
-    }),
-    (CHECKPOINT, {
-        "class": each(Value({"before": [6.0], "after": [11.0], "variables": ["x"]}),
-                      jax=NA("checkpoint")),
-        # each output is copied when returned, not aliased to the live state
-        "attributes": each(Value({"before": [1.0, 3.0], "after": [8.0],
-                                  "variables": ["count", "x"]}), jax=NA("checkpoint")),
-    }),
-    (LOOPS, {
-        "loop": Value({"first": 20, "second": 20}, dtype="int32"),
-        "loop-graph": each(Value({"first": 20, "second": 20}), torch=NA("graph"),
-                           jax=NA("graph")),
-    }),
-    (GRAPHS, {
-        "strings": each(Value([b"hello world", b"good morning"]), torch=NO_GRAPHS,
-                        jax=NO_GRAPHS),
-        "numbers": each(Value([[2.0, 1.0], [6.0, 3.0]]), torch=NO_GRAPHS, jax=NO_GRAPHS),
-    }),
-    (STRINGS, {
-        "string": each(Value(b"hello"), torch=NA("string"), jax=NA("string")),
-        "number": Value(2.0, dtype="float32"),  # a string input it does not use
-        "join": each(Value(b"hello world"), torch=NA("string"), jax=NA("string")),
-    }),
-    (WEAK_TYPING, {
-        "maximum": Value([0.0, 2.0], dtype="float32"),
-        "minimum": Value([-1.0, 0.0], dtype="float32"),
-        "clip": Value([0.0, 2.0], dtype="float32"),
-        "where": Value([0.0, 2.0], dtype="float32"),
-        "where-numbers": Value([0.0, 1.0], dtype="float32"),
-        "add": Value([0.0, 3.0], dtype="float32"),
-        "mul": Value([-2.5, 5.0], dtype="float32"),
-        "pow": Value([1.0, 4.0], dtype="float32"),
-        "mse": Value(2.5, dtype="float32"),
-        "affine": Value([-1.5, 6.0], dtype="float32"),
-        "int-add": Value([2, 3], dtype="int32"),
-        # not truncated to int; the reference promotes as NumPy does (its README says so);
-        # TensorFlow has no mixed-dtype maximum
-        "int-maximum": each(Value([1.5, 2.0], dtype="float32"),
-                            reference=Value([1.5, 2.0], dtype="float64"),
-                            tensorflow=Raises()),
-        "cast": Value([1.0, 2.0], dtype="float32"),
-        "one-hot": Value([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype="float32"),
-        "transpose": Value(np.ones((4, 3, 2)), dtype="float32"),
-        "max-axis": Value([3.0, 5.0], dtype="float32"),
-        "sum-keepdims": Value([[11.0]], dtype="float32"),
-    }),
-    (PLAIN_CALLS, {
-        "plain": Value({"outputs": [2.0, 2.0, [2.0, 3.0], Raises()],  # "text" + 1.0 raised
-                        "traced": [True] * 4, "log": ["tracing"] * 4,
-                        "appended": ["concrete"] * 3,
-                        "distinct": 2}),  # a call that raised gave no output
-    }),
-    (TRACING, {
-        "retrace": each(STAGED_ONLY, torch=NA("eagerly"), jax_jit=NA("string"),
-                        reference=Value({"traced": [True, False, True, True, True],
-                                         "log": ["tracing"] * 4,
-                                         "outputs": [b"helloworld", b"goodmorning", 3, ANY, ANY]},
-                                        partial=True),
-                        tensorflow_function=Value({"traced": [True, False, True, True, True],
-                                                   "log": ["tracing"] * 4,
-                                                   "outputs": [b"helloworld", b"goodmorning", 3,
-                                                               ANY, b"goodmorning"]},
-                                                  partial=True)),
-        "signature": each(STAGED_ONLY, torch=NA("eagerly"), jax_jit=NA("assign_add"),
-                          reference=Value({"outputs": [4.0, Raises("signature_mismatch")]},
-                                          partial=True),
-                          tensorflow_function=Value(
-                              {"outputs": [4.0, Raises("signature_mismatch")]}, partial=True)),
-        "inner": each(STAGED_ONLY, torch=NA("eagerly"), jax_jit=NA("new_variable"),
-                      reference=Value({"outputs": [Raises("variable_in_trace")]}, partial=True),
-                      tensorflow_function=Value({"outputs": [Raises("variable_in_trace")]},
-                                                partial=True)),
-        "appended": each(STAGED_ONLY, torch=NA("eagerly"),
-                         reference=Value({"appended": ["symbolic"], "traced": [True, False]},
-                                         partial=True),
-                         tensorflow_function=Value({"appended": ["symbolic"],
-                                                    "traced": [True, False]}, partial=True),
-                         jax_jit=Value({"appended": ["symbolic"], "traced": [True, False]},
-                                       partial=True)),
-        "plain": Value({"appended": ["concrete", "concrete"], "traced": [True, True],
-                        "distinct": 2}, partial=True),
-    }),
+    (
+        CUSTOM_RELU,
+        {
+            "grads": RELU_GRADS,
+            "backward": RELU_GRADS,
+            "as-dict": Value({"dw": [[4.5, 4.5]], "db": [[4.5]]}, dtype="float32"),
+            "loss": Value(13.5, dtype="float32"),
+            "attributes": each(
+                Value(
+                    {
+                        "Y_hat": {"grad_fn": "MyReLUBackward", "is_leaf": False, "requires_grad": True, "grad": None},
+                        "w": {"grad_fn": None, "is_leaf": True, "requires_grad": True, "grad": [[4.5, 4.5]]},
+                    }
+                ),
+                tensorflow=NO_ATTRIBUTES,
+                jax=NO_ATTRIBUTES,
+            ),
+            # the backward rule is made of differentiable ops: d2 loss / db2 = mean of 2 * 1
+            "second-order": Value([[1.0]]),
+        },
+    ),
+    (
+        CUSTOM_NAME,
+        {
+            "node": each(Value({"y": {"grad_fn": "my_reluBackward"}}), tensorflow=NO_ATTRIBUTES, jax=NO_ATTRIBUTES),
+            "grad": Value([0.0, 1.0]),
+        },
+    ),
+    (
+        VECTOR,
+        {
+            "value": Value([[1.0, 1.0], [0.0, 1.0]], dtype="float32"),
+            "weights": Value([[-2.0, -2.0], [0.0, 2.0]]),
+            "weights-backward": Value([[-2.0, -2.0], [0.0, 2.0]]),
+            "weights-list": Value([[2.0, 4.0]]),
+            # a tape sums a non-scalar target; torch's autograd and jax.grad want a scalar
+            "no-weights": each(
+                Value([[-2.0, -2.0], [0.0, 2.0]]), torch=Raises("non_scalar_output"), jax=Raises("non_scalar_output")
+            ),
+            "no-weights-backward": each(
+                Raises("non_scalar_output", "RuntimeError", "scalar outputs"),
+                tensorflow=Value([[2.0, 4.0]]),
+                jax=Raises("non_scalar_output"),
+            ),
+        },
+    ),
+    (
+        CHAIN,
+        {
+            "autograd": Value([4.0]),
+            "backward": Value(4.0),
+            "hooks": Value([-4.0, 4.0, 4.0]),
+            "retain": Value([1.0, -4.0, 4.0]),
+            "intermediate-dict": Value({"first": -4.0, "input": 4.0}),
+            "attributes": each(
+                Value(
+                    {
+                        "x": {"is_leaf": True, "grad": 4.0, "grad_fn": None},
+                        "y1": {"is_leaf": False, "grad": None, "grad_fn": "AddBackward"},
+                        "y2": {"is_leaf": False, "grad": None, "grad_fn": "MulBackward"},
+                        "loss": {"is_leaf": False, "grad": None, "grad_fn": "PowBackward"},
+                    }
+                ),
+                tensorflow=NO_ATTRIBUTES,
+                jax=NO_ATTRIBUTES,
+            ),
+        },
+    ),
+    (
+        TWICE,
+        {
+            "freed": each(Raises("graph_freed", "RuntimeError"), jax=NA("graph")),
+            # torch accumulates both passes into .grad; a persistent tape gives the second
+            "retained": each(Value([216.0]), tensorflow=Value([108.0]), jax=NA("graph")),
+            "retained-vector": each(Value([[4.0, 8.0]]), tensorflow=Value([[2.0, 4.0]]), jax=NA("graph")),
+            # an addition saves no tensors: PyTorch lets the second pass through
+            "nothing-saved": each(Value([[2.0, 2.0]]), tensorflow=Raises("graph_freed"), jax=NA("graph")),
+        },
+    ),
+    (
+        ORDERS,
+        {
+            "first": Value(-2.0),
+            "second": Value(2.0),
+            "second-backward": Value(2.0),
+            "second-hooks": Value(2.0),
+            "third": Value(24 * 3.0),
+            # TensorFlow differentiates x ** 2 as 2 * x ** 1, then as 2 * 1 * x ** 0, then as
+            # 2 * 0 * x ** -1: 0 * inf at x = 0
+            "third-of-a-quadratic": each(Value(0.0), tensorflow=Value(np.nan)),
+            "weighted": Value([[[18.0, 24.0, 30.0], [36.0, 42.0, 48.0]]]),
+            "weighted-second": Value(np.full((2, 3), 6.0)),
+            "intermediate": Value(18.0),
+            # each name its total derivative: dq/dq = 1, dq/du = 2u = 18, dq/dt = 4t^3 = 108
+            "intermediate-and-input": Value([1.0, 18.0, 108.0]),
+        },
+    ),
+    (
+        UNCONNECTED,
+        {
+            # no gradient: None on a tape and in .grad; torch.autograd.grad raises; JAX: zeros
+            "unconnected": each(Value([4.0, None]), torch=Raises("unused_input"), jax=Value([4.0, 0.0])),
+            "unconnected-backward": each(Value([4.0, None]), jax=Value([4.0, 0.0])),
+            # JAX differentiates any argument: nothing is "tracked"
+            "untracked": each(Value([1.0, None]), torch=Raises("not_differentiable"), jax=Value([1.0, 2.0])),
+            "untracked-backward": each(Value([1.0, None]), jax=Value([1.0, 2.0])),
+        },
+    ),
+    (
+        INTEGER,
+        {
+            # a tape gives no gradient for an integer it watches
+            "grad": each(Value(None), torch=Raises("integer_grad"), jax=Raises("integer_grad")),
+        },
+    ),
+    (
+        TARGETS,
+        {
+            "summed": Value([3.0, 2.0]),
+            "summed-backward": Value([3.0, 2.0]),
+            "watched": Value([-2.0]),
+            "unwatched": each(Value([None]), torch=Raises("not_differentiable"), jax=Value([-2.0])),
+        },
+    ),
+    (
+        WATCHED_CONSTANTS,
+        {
+            "list": Value([0.0, 0.0, 1.0, -2.0]),
+            "dict": Value({"da": 0.0, "dx": -2.0}),
+        },
+    ),
+    (
+        TAPE_WATCHES,
+        {
+            "grad": each(
+                Value([6.0, None, None, None]), torch=Raises("not_differentiable"), jax=Value([6.0, 6.0, 6.0, 0.0])
+            ),
+            "watched": each(Value(["v0", "v1", "x0"]), torch=NO_TAPE, jax=NO_TAPE),
+            "watch-off": each(
+                Value([None, 1 / (1 + np.exp(-10.0))]),
+                torch=Value([1.0, 1 / (1 + np.exp(-10.0))]),
+                jax=Value([1.0, 1 / (1 + np.exp(-10.0))]),
+            ),
+            "watched-off": each(Value(["v1"]), torch=NO_TAPE, jax=NO_TAPE),
+        },
+    ),
+    (
+        SGD,
+        {
+            "sgd": Value(sgd_quadratic(500, 100), dtype="float32"),
+            "manual": Value(sgd_quadratic(500, 100), dtype="float32"),
+            "two-steps": Value(trajectory({"x": [0.0, 0.5, 0.75], "y": [1.0, 0.25, 0.0625]})),
+            "apply-gradients": each(
+                Value(sgd_quadratic(1000, 250)), torch=NA("apply_gradients"), jax=NA("update + apply_updates")
+            ),
+            "minimize": each(
+                Value(sgd_quadratic(5)),
+                torch=NA("minimize"),
+                tensorflow=NA("minimize"),
+                jax=NA("update + apply_updates"),
+            ),
+        },
+    ),
+    (
+        FORMULAS,
+        {
+            "adam": each(
+                Value(adam(5, 0.1, 0.8, 0.99, 0.01)), tensorflow=Value(adam(5, 0.1, 0.8, 0.99, 0.01, keras=True))
+            ),
+            "adam-default-eps": each(
+                Value(adam(5, 0.1, 0.9, 0.999, 1e-8)), tensorflow=Value(adam(5, 0.1, 0.9, 0.999, 1e-7, keras=True))
+            ),
+            "sgd-momentum-nesterov-decay": each(
+                Value(sgd_nesterov(5, 0.05, 0.9, 0.1, 2)),
+                tensorflow=Value(sgd_nesterov(5, 0.05, 0.9, 0.1, 2, keras=True)),
+            ),
+        },
+    ),
+    (
+        FORWARD,
+        {
+            "jac-f": Value(JAC_Y, dtype="float32"),
+            "jac-r": Value(JAC_Y, dtype="float32"),
+            "jvp-f": Value(JAC_Y @ [1.0, 0.0, 2.0]),
+            "jvp-r": Value(JAC_Y @ [1.0, 0.0, 2.0]),
+            "jvp-h": Value(A.sum(axis=1)),  # along the intermediate h: A @ ones
+            "jac-v-f": Value(JAC_V),
+            "jac-v-r": Value(JAC_V),
+            "jvp-v-f": Value(JAC_V[:, 0]),
+            "jvp-v-r": Value(JAC_V[:, 0]),
+        },
+    ),
+    (
+        CHECKPOINT,
+        {
+            "class": each(Value({"before": [6.0], "after": [11.0], "variables": ["x"]}), jax=NA("checkpoint")),
+            # each output is copied when returned, not aliased to the live state
+            "attributes": each(
+                Value({"before": [1.0, 3.0], "after": [8.0], "variables": ["count", "x"]}), jax=NA("checkpoint")
+            ),
+        },
+    ),
+    (
+        LOOPS,
+        {
+            "loop": Value({"first": 20, "second": 20}, dtype="int32"),
+            "loop-graph": each(Value({"first": 20, "second": 20}), torch=NA("graph"), jax=NA("graph")),
+        },
+    ),
+    (
+        GRAPHS,
+        {
+            "strings": each(Value([b"hello world", b"good morning"]), torch=NO_GRAPHS, jax=NO_GRAPHS),
+            "numbers": each(Value([[2.0, 1.0], [6.0, 3.0]]), torch=NO_GRAPHS, jax=NO_GRAPHS),
+        },
+    ),
+    (
+        STRINGS,
+        {
+            "string": each(Value(b"hello"), torch=NA("string"), jax=NA("string")),
+            "number": Value(2.0, dtype="float32"),  # a string input it does not use
+            "join": each(Value(b"hello world"), torch=NA("string"), jax=NA("string")),
+        },
+    ),
+    (
+        WEAK_TYPING,
+        {
+            "maximum": Value([0.0, 2.0], dtype="float32"),
+            "minimum": Value([-1.0, 0.0], dtype="float32"),
+            "clip": Value([0.0, 2.0], dtype="float32"),
+            "where": Value([0.0, 2.0], dtype="float32"),
+            "where-numbers": Value([0.0, 1.0], dtype="float32"),
+            "add": Value([0.0, 3.0], dtype="float32"),
+            "mul": Value([-2.5, 5.0], dtype="float32"),
+            "pow": Value([1.0, 4.0], dtype="float32"),
+            "mse": Value(2.5, dtype="float32"),
+            "affine": Value([-1.5, 6.0], dtype="float32"),
+            "int-add": Value([2, 3], dtype="int32"),
+            # not truncated to int; the reference promotes as NumPy does (its README says so);
+            # TensorFlow has no mixed-dtype maximum
+            "int-maximum": each(
+                Value([1.5, 2.0], dtype="float32"), reference=Value([1.5, 2.0], dtype="float64"), tensorflow=Raises()
+            ),
+            "cast": Value([1.0, 2.0], dtype="float32"),
+            "one-hot": Value([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype="float32"),
+            "transpose": Value(np.ones((4, 3, 2)), dtype="float32"),
+            "max-axis": Value([3.0, 5.0], dtype="float32"),
+            "sum-keepdims": Value([[11.0]], dtype="float32"),
+        },
+    ),
+    (
+        PLAIN_CALLS,
+        {
+            "plain": Value(
+                {
+                    "outputs": [2.0, 2.0, [2.0, 3.0], Raises()],  # "text" + 1.0 raised
+                    "traced": [True] * 4,
+                    "log": ["tracing"] * 4,
+                    "appended": ["concrete"] * 3,
+                    "distinct": 2,
+                }
+            ),  # a call that raised gave no output
+        },
+    ),
+    (
+        TRACING,
+        {
+            "retrace": each(
+                STAGED_ONLY,
+                torch=NA("eagerly"),
+                jax_jit=NA("string"),
+                reference=Value(
+                    {
+                        "traced": [True, False, True, True, True],
+                        "log": ["tracing"] * 4,
+                        "outputs": [b"helloworld", b"goodmorning", 3, ANY, ANY],
+                    },
+                    partial=True,
+                ),
+                tensorflow_function=Value(
+                    {
+                        "traced": [True, False, True, True, True],
+                        "log": ["tracing"] * 4,
+                        "outputs": [b"helloworld", b"goodmorning", 3, ANY, b"goodmorning"],
+                    },
+                    partial=True,
+                ),
+            ),
+            "signature": each(
+                STAGED_ONLY,
+                torch=NA("eagerly"),
+                jax_jit=NA("assign_add"),
+                reference=Value({"outputs": [4.0, Raises("signature_mismatch")]}, partial=True),
+                tensorflow_function=Value({"outputs": [4.0, Raises("signature_mismatch")]}, partial=True),
+            ),
+            "inner": each(
+                STAGED_ONLY,
+                torch=NA("eagerly"),
+                jax_jit=NA("new_variable"),
+                reference=Value({"outputs": [Raises("variable_in_trace")]}, partial=True),
+                tensorflow_function=Value({"outputs": [Raises("variable_in_trace")]}, partial=True),
+            ),
+            "appended": each(
+                STAGED_ONLY,
+                torch=NA("eagerly"),
+                reference=Value({"appended": ["symbolic"], "traced": [True, False]}, partial=True),
+                tensorflow_function=Value({"appended": ["symbolic"], "traced": [True, False]}, partial=True),
+                jax_jit=Value({"appended": ["symbolic"], "traced": [True, False]}, partial=True),
+            ),
+            "plain": Value({"appended": ["concrete", "concrete"], "traced": [True, True], "distinct": 2}, partial=True),
+        },
+    ),
 ]
 
 
@@ -826,8 +925,7 @@ def _table():
                 column = param.values[0]
                 expect = expected(row, column)
                 if expect is not None:
-                    yield pytest.param(text, check_id, expect, column,
-                                       id=f"{column.name}-{_case_id(text)}-{check_id}")
+                    yield pytest.param(text, check_id, expect, column, id=f"{column.name}-{_case_id(text)}-{check_id}")
 
 
 @pytest.mark.parametrize("text, check_id, expect, column", list(_table()))
@@ -953,8 +1051,9 @@ def test_jax_computes_in_float64_where_a_check_holds_it_and_in_float32_after(tmp
     assert wide.dtype == np.float64 and wide[0] == 0.1 * 3.0
     # the worker's process is shared: the next script starts as a fresh interpreter would,
     # where a Python float becomes a float32 array
-    narrow = ok(observe(tmp_path, PRECISION.replace("DTYPE", "float32").replace(
-        "x * 3.0", "exp(0.5)"), column)["tripled"])
+    narrow = ok(
+        observe(tmp_path, PRECISION.replace("DTYPE", "float32").replace("x * 3.0", "exp(0.5)"), column)["tripled"]
+    )
     assert narrow.dtype == np.float32
 
 
@@ -1116,8 +1215,7 @@ ALONE = [
     ("reference", CHAIN, "attributes", [".backward("]),
     ("reference", SGD, "two-steps", ["re.optim.SGD"]),
     ("reference", TWICE, "freed", []),
-    ("torch", CUSTOM_RELU, "grads", ["class MyReLU(torch.autograd.Function)",
-                                     "ctx.save_for_backward"]),
+    ("torch", CUSTOM_RELU, "grads", ["class MyReLU(torch.autograd.Function)", "ctx.save_for_backward"]),
     ("torch", CUSTOM_RELU, "backward", ["class MyReLU(torch.autograd.Function)", ".backward("]),
     ("torch", CUSTOM_RELU, "loss", ["MyReLU.apply("]),
     ("torch", CUSTOM_RELU, "attributes", ["grad_fn"]),
@@ -1137,8 +1235,7 @@ def _alone():
     for name, text, check_id, spelled in ALONE:
         framework, _, mode = name.rstrip("]").partition("[")
         column = Column(framework, mode or FRAMEWORKS[framework].modes[0])
-        yield pytest.param(column, text, check_id, spelled,
-                           id=f"{column.name}-{_case_id(text)}-{check_id}")
+        yield pytest.param(column, text, check_id, spelled, id=f"{column.name}-{_case_id(text)}-{check_id}")
 
 
 @pytest.mark.parametrize("column, text, check_id, spelled", list(_alone()))
@@ -1162,37 +1259,69 @@ class ConcretizationTypeError(Exception):
 
 
 CLASSIFIED = [
-    ("reference", RuntimeError("Trying to backward through the graph a second time"),
-     "graph_freed"),
-    ("reference", RuntimeError("A non-persistent GradientTape can only be used to compute one "
-                               "set of gradients"), "graph_freed"),
-    ("reference", RuntimeError("grad can be implicitly created only for scalar outputs"),
-     "non_scalar_output"),
-    ("torch", RuntimeError("Trying to backward through the graph a second time (or directly "
-                           "access saved tensors after they have already been freed)"),
-     "graph_freed"),
-    ("torch", RuntimeError("Only Tensors of floating point and complex dtype can require "
-                           "gradients"), "integer_grad"),
-    ("torch", RuntimeError("One of the differentiated Tensors appears to not have been used "
-                           "in the graph. Set allow_unused=True"), "unused_input"),
-    ("torch", RuntimeError("element 0 of tensors does not require grad and does not have a "
-                           "grad_fn"), "not_differentiable"),
-    ("tensorflow", RuntimeError("A non-persistent GradientTape can only be used to compute one "
-                                "set of gradients (or jacobians)"), "graph_freed"),
-    ("tensorflow", ValueError("tf.function only supports singleton tf.Variables created on the "
-                              "first call. Make sure the tf.Variable is only created once"),
-     "variable_in_trace"),
-    ("jax", TypeError("grad requires real- or complex-valued inputs (input dtype that is a "
-                      "sub-dtype of np.inexact), but got int32."), "integer_grad"),
-    ("jax", TypeError("Gradient only defined for scalar-output functions. Output had shape: "
-                      "(2,)."), "non_scalar_output"),
-    ("jax", ConcretizationTypeError("Abstract tracer value encountered where concrete value "
-                                    "is expected"), "tracer_leak"),
+    ("reference", RuntimeError("Trying to backward through the graph a second time"), "graph_freed"),
+    (
+        "reference",
+        RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients"),
+        "graph_freed",
+    ),
+    ("reference", RuntimeError("grad can be implicitly created only for scalar outputs"), "non_scalar_output"),
+    (
+        "torch",
+        RuntimeError(
+            "Trying to backward through the graph a second time (or directly "
+            "access saved tensors after they have already been freed)"
+        ),
+        "graph_freed",
+    ),
+    ("torch", RuntimeError("Only Tensors of floating point and complex dtype can require gradients"), "integer_grad"),
+    (
+        "torch",
+        RuntimeError(
+            "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True"
+        ),
+        "unused_input",
+    ),
+    (
+        "torch",
+        RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn"),
+        "not_differentiable",
+    ),
+    (
+        "tensorflow",
+        RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"),
+        "graph_freed",
+    ),
+    (
+        "tensorflow",
+        ValueError(
+            "tf.function only supports singleton tf.Variables created on the "
+            "first call. Make sure the tf.Variable is only created once"
+        ),
+        "variable_in_trace",
+    ),
+    (
+        "jax",
+        TypeError(
+            "grad requires real- or complex-valued inputs (input dtype that is a "
+            "sub-dtype of np.inexact), but got int32."
+        ),
+        "integer_grad",
+    ),
+    (
+        "jax",
+        TypeError("Gradient only defined for scalar-output functions. Output had shape: (2,)."),
+        "non_scalar_output",
+    ),
+    (
+        "jax",
+        ConcretizationTypeError("Abstract tracer value encountered where concrete value is expected"),
+        "tracer_leak",
+    ),
 ] + [(framework, ValueError("something else"), "raised") for framework in FRAMEWORKS]
 
 
-@pytest.mark.parametrize("framework, exc, category", CLASSIFIED,
-                         ids=[f"{f}-{c}" for f, _, c in CLASSIFIED])
+@pytest.mark.parametrize("framework, exc, category", CLASSIFIED, ids=[f"{f}-{c}" for f, _, c in CLASSIFIED])
 def test_each_dialect_normalises_its_frameworks_errors(framework, exc, category):
     # classifying needs no framework: a dialect module imports none
     assert dialect(framework).classify(exc) == category

@@ -120,6 +120,16 @@ def _compare_arrays(observed, expected, tolerance, path) -> Comparison:
                           f"{obs.tolist()}")
     if exp.dtype.kind == "f" and obs.dtype.kind in "iu" and not np.all(exp == np.round(exp)):
         return Comparison(False, f"dtype {obs.dtype} where a float was expected{at}")
+    # Against another column's observation (an array with its own dtype), a float result of a
+    # different precision is a difference in itself: a silent float64 -> float32 downcast would
+    # otherwise pass within the looser dtype's tolerance. A YAML literal has no dtype to hold.
+    if isinstance(expected, np.ndarray) and obs.dtype.kind in "fc" and exp.dtype.kind in "fc" \
+            and obs.dtype != exp.dtype:
+        values = _compare_arrays(observed, exp.tolist(), tolerance, path)  # a literal now
+        return Comparison(False, f"dtype {obs.dtype} != expected {exp.dtype}{at}; values "
+                          + (f"agree to {obs.dtype}'s tolerance (max abs error {values.max_abs_err:.3g})"
+                             if values.ok else values.message),
+                          values.max_abs_err, values.max_rel_err, values.where)
     rtol, atol = _tolerance(obs, exp, tolerance)
     if obs.dtype.kind == "c" or exp.dtype.kind == "c":  # complex: compare [re, im] pairs
         obs, exp = (np.stack([np.real(a), np.imag(a)], axis=-1) for a in (obs, exp))

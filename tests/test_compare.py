@@ -75,6 +75,20 @@ def test_a_case_tolerance_overrides_the_dtype_default():
     assert compare(f32(1.001), 1.0, loose)
 
 
+def test_a_float64_observation_met_in_float32_is_a_dtype_difference():
+    reference = np.array([0.1, 0.2], dtype=np.float64)
+    downcast = reference.astype(np.float32)  # equal within float32's own tolerance
+    result = compare(downcast, reference)
+    assert not result
+    assert result.message.startswith("dtype float32 != expected float64")
+    assert "agree to float32's tolerance" in result.message
+    assert compare(reference.copy(), reference)
+
+
+def test_a_literal_expectation_has_no_dtype_to_hold():
+    assert compare(f32([0.1, 0.2]), [0.1, 0.2])
+
+
 def test_booleans_compare_exactly():
     assert compare(np.array(True), True)
     assert not compare(np.array(True), False)

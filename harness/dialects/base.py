@@ -335,6 +335,74 @@ def old_weight_options(c: Call) -> str:
     return options
 
 
+# ---- attributes as constants, and Keras's optimizers: shared by the TensorFlow and Keras dialects
+
+
+UNKNOWN = object()  # an attribute the case wrote as an expression, not a constant
+
+
+def literal(node):
+    """A constant attribute's value (lists and negated numbers included), else ``UNKNOWN``."""
+    if isinstance(node, ex.Const):
+        return node.value
+    if isinstance(node, ex.ListOf):
+        items = [literal(i) for i in node.items]
+        return UNKNOWN if UNKNOWN in items else items
+    if isinstance(node, ex.Call) and node.fn == "neg" and isinstance(node.args[0], ex.Const):
+        return -node.args[0].value
+    return UNKNOWN
+
+
+def constant(c: Call, name: str, default=None):
+    """An attribute's constant value as the case wrote it (lists too), else ``default`` (the
+    vocabulary's when None)."""
+    for k, node in c.node_kwargs:
+        if k == name:
+            value = literal(node)
+            return default if value is UNKNOWN else value
+    return VOCABULARY[c.fn].attributes.get(name) if default is None else default
+
+
+def axis_pairs(value, n: int) -> list:
+    """An int, a per-axis int, or per-axis (before, after) pairs as n pairs."""
+    if isinstance(value, (int, np.integer)):
+        value = [value] * n
+    return [list(p) if isinstance(p, (list, tuple)) else [p, p] for p in value]
+
+
+def integer_valued(w: Writer, node) -> bool:
+    """Whether an operand holds integers: an integer input, or an argmax/argmin."""
+    if isinstance(node, ex.Name) and node.id in w.plan.inputs:
+        return np.asarray(w.plan.inputs[node.id].value).dtype.kind in "iu"
+    return isinstance(node, ex.Call) and node.fn in ("argmax", "argmin")
+
+
+_KERAS_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+
+
+def keras_optimizer(o, module: str = "keras") -> str:
+    """A Keras optimizer (``module`` is ``keras`` or ``tf.keras``); a field left at None is
+    left out: Keras' own default applies."""
+    if o.name == "sgd" and o.dampening:
+        raise NotApplicable("keras.optimizers.SGD has no dampening (its momentum buffer adds "
+                            "the whole gradient: PyTorch's dampening=0)")
+    options = [f"learning_rate={o.lr}"]
+    if o.name in ("sgd", "rmsprop"):
+        options += [f"momentum={o.momentum}"] * bool(o.momentum)
+    options += ["nesterov=True"] * (o.name == "sgd" and o.nesterov)
+    if o.name in ("adam", "adamw"):
+        options += [f"beta_1={o.betas[0]}", f"beta_2={o.betas[1]}"] * (tuple(o.betas) != (0.9, 0.999))
+    if o.name == "rmsprop":
+        options += [f"rho={o.rho}"] * (o.rho is not None) + ["centered=True"] * o.centered
+    if o.name == "adagrad" and o.initial_accumulator_value is not None:
+        options.append(f"initial_accumulator_value={o.initial_accumulator_value}")
+    options += [f"epsilon={o.eps}"] * (o.eps is not None and o.name != "sgd")
+    # AdamW's decay defaults to 0.004: a 0 the case gives is passed; the others default to none
+    options += [f"weight_decay={o.weight_decay}"] * (
+        o.weight_decay is not None if o.name == "adamw" else bool(o.weight_decay))
+    return f"{module}.optimizers.{_KERAS_OPTIMIZERS[o.name]}({', '.join(options)})"
+
+
 def python_literal(value) -> str:
     """A Python scalar or nested list as exact source (floats round-trip, inf and nan)."""
     if isinstance(value, (list, tuple)):

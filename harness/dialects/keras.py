@@ -20,13 +20,12 @@ import numpy as np
 
 from harness import expressions as ex
 from harness.cases import to_array
-from harness.dialects.base import Dialect, NotApplicable, Writer, python_literal, tensor_list
+from harness.dialects.base import Dialect, NotApplicable, Writer, keras_optimizer, python_literal, tensor_list
 from harness.dialects.jax import JaxDialect
 from harness.dialects.keras_ops import LACKS as KERAS_LACKS
 from harness.dialects.keras_ops import OPS as KERAS_OPS
 from harness.dialects.keras_ops import helpers as keras_helpers
 from harness.dialects.tensorflow import TensorFlowDialect
-from harness.dialects.tensorflow import _keras as _tf_keras_optimizer
 from harness.dialects.torch import TorchDialect
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -52,7 +51,7 @@ def _optimizer(o) -> str:
     same classes (``tf.keras.optimizers`` there), one source for both."""
     if o.name not in ("sgd", "adam", "adamw", "rmsprop", "adagrad"):
         raise NotApplicable(f"keras.optimizers has no {o.name!r} optimizer")
-    return _tf_keras_optimizer(o).replace("tf.keras.optimizers.", "keras.optimizers.", 1)
+    return keras_optimizer(o)
 
 
 class _Keras:

@@ -15,8 +15,17 @@ called with ``Layer.stateless_call`` and the case's weights, as the tensorflow d
 from __future__ import annotations
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, Call, NotApplicable, Writer, old_weight_options, python_literal
-from harness.dialects.tensorflow_ops import _const, _integer, _pairs
+from harness.dialects.base import (
+    PYTHON_OPERATORS,
+    Call,
+    NotApplicable,
+    Writer,
+    axis_pairs,
+    constant,
+    integer_valued,
+    old_weight_options,
+    python_literal,
+)
 
 K = "keras.ops"
 
@@ -67,7 +76,7 @@ def _clip(c: Call) -> str:
 
 
 def _cast(c: Call) -> str:
-    dtype = _const(c, "dtype")
+    dtype = constant(c, "dtype")
     if dtype == "string" or not isinstance(dtype, str):
         raise NotApplicable("Keras has no string tensors" if dtype == "string"
                             else "cast needs a constant dtype")
@@ -76,7 +85,7 @@ def _cast(c: Call) -> str:
 
 def _ddof(fn: str):
     def spell(c: Call) -> str:
-        if _const(c, "ddof"):
+        if constant(c, "ddof"):
             raise NotApplicable(f"keras.ops.{fn} has no ddof (population {fn} only)")
         return _call(fn, drop=("ddof",))(c)
     return spell
@@ -85,22 +94,22 @@ def _ddof(fn: str):
 def _sort(c: Call) -> str:
     """keras.ops.sort is ascending only: descending is its reverse, as a Keras user writes it."""
     y = f"{K}.sort({c.args[0]}{_given(c, drop=('descending',))})"
-    return f"{K}.flip({y}, axis={_src(c, 'axis')})" if _const(c, "descending") else y
+    return f"{K}.flip({y}, axis={_src(c, 'axis')})" if constant(c, "descending") else y
 
 
 def _topk(c: Call) -> str:
-    if _const(c, "axis") != -1 or not _const(c, "largest"):
+    if constant(c, "axis") != -1 or not constant(c, "largest"):
         raise NotApplicable("keras.ops.top_k takes the largest along the last axis only")
     return f"{K}.top_k({c.args[0]}, {c.attr('k')}{_given(c, drop=('k', 'axis', 'largest'))})"
 
 
 def _gelu(c: Call) -> str:
     # keras.ops.gelu defaults to the tanh form (approximate=True); the vocabulary's is exact
-    return f"{K}.gelu({c.args[0]}{_explicit(c, 'approximate', value=str(_const(c, 'approximate') == 'tanh'))})"
+    return f"{K}.gelu({c.args[0]}{_explicit(c, 'approximate', value=str(constant(c, 'approximate') == 'tanh'))})"
 
 
 def _pad(c: Call) -> str:
-    mode = _const(c, "mode")
+    mode = constant(c, "mode")
     value = _explicit(c, "value", "constant_values") if mode == "constant" else ""
     mode_kw = f", mode={_src(c, 'mode')}.lower()" if c.given("mode") else ""
     return f"{K}.pad({c.args[0]}, {_src(c, 'pad_width')}{mode_kw}{value})"
@@ -121,10 +130,10 @@ def _window(c: Call, n: int, x: str = "", fill: str = "") -> tuple[str, str]:
     """(the input ``x`` (default: the first operand) channels last, zero- or ``fill``-padded
     where the padding is numbers; keras.ops's padding: 'valid' or 'same')."""
     x = f"{K}.transpose({x or c.args[0]}, {_last(n)[0]})"
-    padding = _const(c, "padding")
+    padding = constant(c, "padding")
     if isinstance(padding, str):
         return x, repr(padding.lower())
-    pairs = _pairs(padding, n)
+    pairs = axis_pairs(padding, n)
     if any(map(any, pairs)):  # numbers: the pad added first (keras.ops takes 'valid'/'same')
         x = f"{K}.pad({x}, {python_literal([[0, 0], *pairs, [0, 0]])}{fill})"
     return x, "'valid'"
@@ -146,18 +155,18 @@ def _conv(c: Call) -> str:
 def _pool(kind: str):
     def spell(c: Call) -> str:
         kernel = _src(c, "kernel_size")
-        stride = _src(c, "stride") if _const(c, "stride") is not None else kernel
+        stride = _src(c, "stride") if constant(c, "stride") is not None else kernel
         if kind == "max":
-            if _const(c, "dilation") not in (1, [1, 1]):
+            if constant(c, "dilation") not in (1, [1, 1]):
                 raise NotApplicable("keras.ops.max_pool has no dilation")
             x, padding = _window(c, 2, fill=", constant_values=float('-inf')")
             return f"{K}.transpose({K}.max_pool({x}, {kernel}, {stride}, {padding}), (0, 3, 1, 2))"
         x, padding = _window(c, 2)
-        if padding == "'same'" and c.explicit("count_include_pad") and _const(c, "count_include_pad"):
+        if padding == "'same'" and c.explicit("count_include_pad") and constant(c, "count_include_pad"):
             raise NotApplicable("keras.ops.average_pool's 'same' padding averages the real "
                                 "pixels only (count_include_pad=False)")
         y = f"{K}.average_pool({x}, {kernel}, {stride}, {padding})"
-        if x.startswith(f"{K}.pad(") and not _const(c, "count_include_pad"):
+        if x.startswith(f"{K}.pad(") and not constant(c, "count_include_pad"):
             ones = _window(c, 2, f"{K}.ones_like({c.atoms[0]})")[0]
             y = f"{y} / {K}.average_pool({ones}, {kernel}, {stride}, {padding})"  # the real pixels' share
         return f"{K}.transpose({y}, (0, 3, 1, 2))"
@@ -177,10 +186,10 @@ def _batch_norm(c: Call) -> str:
     moments over every axis but ``axis`` (keras.ops.moments), gradients through them."""
     args = c.args + ["None"] * (5 - len(c.args))
     x, mean, var, gamma, beta = args
-    axis = _const(c, "axis")
+    axis = constant(c, "axis")
     if not isinstance(axis, int):
         raise NotApplicable("batch_norm needs a constant axis here")
-    if _const(c, "training"):
+    if constant(c, "training"):
         axes = f"[a for a in range(len({c.atoms[0]}.shape)) if a != {axis} % len({c.atoms[0]}.shape)]"
         mean, var = (f"{K}.moments({x}, {axes})[{i}]" for i in (0, 1))
     # keras.ops.batch_normalization's epsilon defaults to 1e-3
@@ -189,7 +198,7 @@ def _batch_norm(c: Call) -> str:
 
 
 def _dropout(c: Call) -> str:
-    if _const(c, "training") and _const(c, "rate"):
+    if constant(c, "training") and constant(c, "rate"):
         raise NotApplicable("keras.random.dropout draws from Keras's own generator: its mask "
                             "is not the other frameworks'")
     return c.args[0]  # rate 0, or not training: the identity (keras.layers.Dropout outside fit)
@@ -206,7 +215,7 @@ def _cell(name: str):
     """keras.layers.LSTMCell / GRUCell with the case's weights (the tensorflow dialect's helpers,
     in keras.ops)."""
     def spell(c: Call) -> str:
-        layout = _const(c, "layout", "canonical")
+        layout = constant(c, "layout", "canonical")
         if layout not in ("canonical", "native"):
             raise ValueError(f"{name}: layout is 'canonical' or 'native', not {layout!r}")
         native = ", layout='native'" if layout == "native" else ""
@@ -235,7 +244,7 @@ def _reduced(c: Call, per: str, loss_object: str) -> str:
     the per-sample losses, each the mean over the last axis, averaged over the batch)."""
     if not c.explicit("reduction"):
         return loss_object
-    reduction = _const(c, "reduction")
+    reduction = constant(c, "reduction")
     if reduction == "batchmean":
         return f"{K}.sum({per}) / {c.atoms[0]}.shape[0]"
     return {"mean": f"{K}.mean({per})", "sum": f"{K}.sum({per})"}.get(reduction, per)
@@ -243,13 +252,13 @@ def _reduced(c: Call, per: str, loss_object: str) -> str:
 
 def _cross_entropy(c: Call) -> str:
     logits, labels = c.args
-    axis, smoothing = _const(c, "axis"), _const(c, "label_smoothing")
+    axis, smoothing = constant(c, "axis"), constant(c, "label_smoothing")
     # the vocabulary's operand is logits: from_logits=True (Keras's default is False)
     options = f", from_logits=True{_given(c, drop=('reduction', 'label_smoothing'))}"
-    if _integer(c.writer, c.nodes[1]) and not smoothing:
+    if integer_valued(c.writer, c.nodes[1]) and not smoothing:
         return _reduced(c, f"keras.losses.sparse_categorical_crossentropy({labels}, {logits}{options})",
                         f"keras.losses.SparseCategoricalCrossentropy({options[2:]})({labels}, {logits})")
-    if _integer(c.writer, c.nodes[1]):  # Keras's label smoothing takes one-hot labels
+    if integer_valued(c.writer, c.nodes[1]):  # Keras's label smoothing takes one-hot labels
         labels = f"{K}.one_hot({labels}, {c.atoms[0]}.shape[{axis}], axis={axis})"
     options += _given(c, drop=("reduction", "axis")) if smoothing else ""
     return _reduced(c, f"keras.losses.categorical_crossentropy({labels}, {logits}{options})",
@@ -281,7 +290,7 @@ def _kl_div(c: Call) -> str:
     """keras.losses take probabilities (clipped to [1e-7, 1]): q = exp(log_q)."""
     logq, p = c.args
     q = f"{K}.exp({logq})"
-    p = f"{K}.exp({c.atoms[1]})" if _const(c, "log_target") else p
+    p = f"{K}.exp({c.atoms[1]})" if constant(c, "log_target") else p
     return _reduced(c, f"keras.losses.kl_divergence({_each(p)}, {_each(q)})",
                     f"keras.losses.KLDivergence()({p}, {q})")
 

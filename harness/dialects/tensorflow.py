@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness import expressions as ex
-from harness.dialects.base import Dialect, NotApplicable, Writer, python_literal, tensor_list
+from harness.dialects.base import Dialect, NotApplicable, Writer, keras_optimizer, python_literal, tensor_list
 from harness.dialects.tensorflow_ops import OPS, helpers
 
 STAGE = "@tf.function(autograph=False)"
@@ -72,29 +72,6 @@ def _gap(w: Writer, *lines: str) -> None:
     w.add(*(["", ""] if w.lines else []), *lines)
 
 
-_KERAS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
-
-
-def _keras(o) -> str:
-    """The Keras optimizer; a field left at None is left out: Keras' own default applies."""
-    if o.name == "sgd" and o.dampening:
-        raise NotApplicable("keras.optimizers.SGD has no dampening (its momentum buffer adds "
-                            "the whole gradient: PyTorch's dampening=0)")
-    options = [f"learning_rate={o.lr}"]
-    if o.name in ("sgd", "rmsprop"):
-        options += [f"momentum={o.momentum}"] * bool(o.momentum)
-    options += ["nesterov=True"] * (o.name == "sgd" and o.nesterov)
-    if o.name in ("adam", "adamw"):
-        options += [f"beta_1={o.betas[0]}", f"beta_2={o.betas[1]}"] * (tuple(o.betas) != (0.9, 0.999))
-    if o.name == "rmsprop":
-        options += [f"rho={o.rho}"] * (o.rho is not None) + ["centered=True"] * o.centered
-    if o.name == "adagrad" and o.initial_accumulator_value is not None:
-        options.append(f"initial_accumulator_value={o.initial_accumulator_value}")
-    options += [f"epsilon={o.eps}"] * (o.eps is not None and o.name != "sgd")
-    # AdamW's decay defaults to 0.004: a 0 the case gives is passed; the others default to none
-    options += [f"weight_decay={o.weight_decay}"] * (
-        o.weight_decay is not None if o.name == "adamw" else bool(o.weight_decay))
-    return f"tf.keras.optimizers.{_KERAS[o.name]}({', '.join(options)})"
 
 
 class TensorFlowDialect(Dialect):
@@ -347,7 +324,7 @@ class TensorFlowDialect(Dialect):
         w.blank()
         w.add(f"params = [{', '.join(p.opt_params)}]")
         if o.name != "manual":
-            w.add(f"optimizer = {_keras(o)}",
+            w.add(f"optimizer = {keras_optimizer(o, 'tf.keras')}",
                   "optimizer.build(params)  # its slots exist before any staged step")
         # staged, the tensor inputs are arguments (not captured constants)
         args = [n for n, i in p.inputs.items() if i.kind == "tensor" and staged

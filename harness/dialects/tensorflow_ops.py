@@ -13,8 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, NotApplicable, Writer, old_weight_options, python_literal
-from harness.vocabulary import OPS as VOCABULARY
+from harness.dialects.base import (
+    PYTHON_OPERATORS,
+    NotApplicable,
+    Writer,
+    axis_pairs,
+    constant,
+    integer_valued,
+    old_weight_options,
+    python_literal,
+)
 
 
 def _weak(c, i: int, j: int) -> str:
@@ -44,31 +52,6 @@ def _matmul(c) -> str:
     return f"tnp.matmul({c.args[0]}, {c.args[1]})"
 
 
-def _literal(node):
-    """A constant attribute's value (lists included); a non-constant gives ``_UNKNOWN``."""
-    if isinstance(node, ex.Const):
-        return node.value
-    if isinstance(node, ex.ListOf):
-        items = [_literal(i) for i in node.items]
-        return _UNKNOWN if _UNKNOWN in items else items
-    if isinstance(node, ex.Call) and node.fn == "neg" and isinstance(node.args[0], ex.Const):
-        return -node.args[0].value
-    return _UNKNOWN
-
-
-_UNKNOWN = object()
-
-
-def _const(c, name: str, default=None):
-    """An attribute's constant value as the case wrote it (lists too), else ``default`` (the
-    vocabulary's when None)."""
-    for k, node in c.node_kwargs:
-        if k == name:
-            value = _literal(node)
-            return default if value is _UNKNOWN else value
-    return VOCABULARY[c.fn].attributes.get(name) if default is None else default
-
-
 def _helper(c, name: str) -> str:
     c.writer.needs.add(f"helper:{name}")
     return name
@@ -87,14 +70,14 @@ def _axes(value) -> str:
 # ---- elementwise ----------------------------------------------------------------------------
 
 def _round(c) -> str:
-    d = _const(c, "decimals", 0)
+    d = constant(c, "decimals", 0)
     if not d:
         return f"tf.math.round({c.args[0]})"
     return f"tf.math.round({c.atoms[0]} * 10.0 ** {d}) / 10.0 ** {d}"  # np.round's own method
 
 
 def _elu(c) -> str:
-    if _const(c, "alpha", 1.0) == 1.0:
+    if constant(c, "alpha", 1.0) == 1.0:
         return f"tf.nn.elu({c.args[0]})"
     return f"tf.keras.activations.elu({c.args[0]}, alpha={c.kwargs['alpha']})"  # tf.nn.elu: alpha 1
 
@@ -102,14 +85,14 @@ def _elu(c) -> str:
 def _gelu(c) -> str:
     if not c.given("approximate"):
         return f"tf.nn.gelu({c.args[0]})"
-    return f"tf.nn.gelu({c.args[0]}, approximate={_const(c, 'approximate') == 'tanh'})"
+    return f"tf.nn.gelu({c.args[0]}, approximate={constant(c, 'approximate') == 'tanh'})"
 
 
 # ---- reductions -----------------------------------------------------------------------------
 
 def _moments(fn):
     def spell(c) -> str:
-        if _const(c, "ddof", 0):  # TF's reductions are the population's: NumPy's ddof via tnp.var
+        if constant(c, "ddof", 0):  # TF's reductions are the population's: NumPy's ddof via tnp.var
             c.writer.needs.add("tnp")
             var = f"tnp.var({c.args[0]}{c.kw()}, dtype={c.atoms[0]}.dtype)"
             return var if fn == "reduce_variance" else f"tf.sqrt({var})"
@@ -125,11 +108,11 @@ def _arg(fn):
             axis = 0
         elif not c.given("axis"):  # the vocabulary's (NumPy's) axis=None: the flattened tensor
             out = f"tf.math.{fn}(tf.reshape({x}, [-1]))"
-            return f"tf.reshape({out}, [1] * {_ndim(c)})" if _const(c, "keepdims") else out
+            return f"tf.reshape({out}, [1] * {_ndim(c)})" if constant(c, "keepdims") else out
         else:
             axis = c.kwargs["axis"]
             out = f"tf.math.{fn}({c.args[0]}, axis={axis})"
-        return f"tf.expand_dims({out}, {axis})" if _const(c, "keepdims") else out
+        return f"tf.expand_dims({out}, {axis})" if constant(c, "keepdims") else out
     return spell
 
 
@@ -142,8 +125,8 @@ def _scan(fn):
 
 
 def _norm(c) -> str:
-    x, order, axis = c.atoms[0], _const(c, "ord"), _const(c, "axis")
-    keep = _const(c, "keepdims", False)
+    x, order, axis = c.atoms[0], constant(c, "ord"), constant(c, "axis")
+    keep = constant(c, "keepdims", False)
     keepdims = ", keepdims=True" * bool(keep)
     if order is None or (isinstance(order, str) and axis is None and _rank(c.writer, c.nodes[0]) != 2):
         return f"tf.norm({c.args[0]}{c.kw({'axis': 'axis'}, drop=('ord',))})"
@@ -176,7 +159,7 @@ def _norm(c) -> str:
 # ---- shapes and indexing --------------------------------------------------------------------
 
 def _expand_dims(c) -> str:
-    axis = _const(c, "axis")
+    axis = constant(c, "axis")
     if not isinstance(axis, (list, tuple)):
         return f"tf.expand_dims({c.args[0]}, {c.kwargs['axis']})"
     r = _rank(c.writer, c.nodes[0])
@@ -189,7 +172,7 @@ def _expand_dims(c) -> str:
 
 
 def _tile(c) -> str:
-    reps = _const(c, "reps")
+    reps = constant(c, "reps")
     reps = list(reps) if isinstance(reps, (list, tuple)) else [reps]
     if _rank(c.writer, c.nodes[0]) == len(reps):
         return f"tf.tile({c.args[0]}, {python_literal(reps)})"
@@ -198,7 +181,7 @@ def _tile(c) -> str:
 
 
 def _flip(c) -> str:
-    axis = _const(c, "axis")
+    axis = constant(c, "axis")
     if axis is None:
         r = _rank(c.writer, c.nodes[0])
         axes = python_literal(list(range(r))) if r is not None else f"list(range({_ndim(c)}))"
@@ -207,8 +190,8 @@ def _flip(c) -> str:
 
 
 def _pad(c) -> str:
-    width = _const(c, "pad_width")
-    mode = str(_const(c, "mode", "constant")).lower()
+    width = constant(c, "pad_width")
+    mode = str(constant(c, "mode", "constant")).lower()
     mode = {"replicate": "edge", "circular": "wrap"}.get(mode, mode)
     if isinstance(width, (int, np.integer)):
         width = [width, width]
@@ -224,13 +207,13 @@ def _pad(c) -> str:
 
 
 def _topk(c) -> str:
-    k, axis = c.kwargs.get("k", "1"), _const(c, "axis", -1)
+    k, axis = c.kwargs.get("k", "1"), constant(c, "axis", -1)
     r = _rank(c.writer, c.nodes[0])
     last = axis == -1 or r is not None and axis == r - 1
-    if last and _const(c, "largest", True):
+    if last and constant(c, "largest", True):
         return f"tf.math.top_k({c.args[0]}, k={k}" + (
             f", sorted={c.kwargs['sorted']})" if c.given("sorted") else ")")
-    return f"{_helper(c, 'top_k')}({c.args[0]}, {k}, axis={axis}, largest={_const(c, 'largest', True)})"
+    return f"{_helper(c, 'top_k')}({c.args[0]}, {k}, axis={axis}, largest={constant(c, 'largest', True)})"
 
 
 def _einsum(c) -> str:
@@ -246,26 +229,19 @@ def _solve(c) -> str:
 
 
 def _svd(c) -> str:
-    if _const(c, "full_matrices"):
+    if constant(c, "full_matrices"):
         return f"{_helper(c, 'svd')}({c.args[0]}, full_matrices=True)"
     return f"{_helper(c, 'svd')}({c.args[0]})"
 
 
 # ---- layers: channels first (PyTorch's NCHW / OIHW) through TF's channels-last kernels -------
 
-def _pairs(value, n: int):
-    """An int, a per-axis int, or per-axis (before, after) pairs as n pairs."""
-    if isinstance(value, (int, np.integer)):
-        value = [value] * n
-    return [list(p) if isinstance(p, (list, tuple)) else [p, p] for p in value]
-
-
 def _padding(c, n: int):
     """(TF's padding, explicit pairs or None): 'SAME', 'VALID', or pairs to tf.pad first."""
-    p = _const(c, "padding", 0)
+    p = constant(c, "padding", 0)
     if isinstance(p, str):
         return repr(p.upper()), None
-    pairs = _pairs(p, n)
+    pairs = axis_pairs(p, n)
     return "'VALID'", pairs if any(map(any, pairs)) else None
 
 
@@ -296,15 +272,15 @@ def _conv_transpose2d(c) -> str:
 def _pool(kind: str):
     def spell(c) -> str:
         kernel = c.kwargs["kernel_size"]
-        stride = c.kwargs["stride"] if _const(c, "stride") is not None else kernel
+        stride = c.kwargs["stride"] if constant(c, "stride") is not None else kernel
         padding, pairs = _padding(c, 2)
         if kind == "max":
-            if _const(c, "dilation", 1) not in (1, [1, 1]):
+            if constant(c, "dilation", 1) not in (1, [1, 1]):
                 raise NotApplicable("tf.nn.max_pool2d has no dilation (tf.nn.pool has, with stride 1 only)")
             padding = python_literal([[0, 0], *pairs, [0, 0]]) if pairs else padding  # -inf pads
             x = f"tf.transpose({c.args[0]}, [0, 2, 3, 1])"
             return f"tf.transpose(tf.nn.max_pool2d({x}, {kernel}, {stride}, {padding}), [0, 3, 1, 2])"
-        if padding == "'SAME'" and c.given("count_include_pad") and _const(c, "count_include_pad"):
+        if padding == "'SAME'" and c.given("count_include_pad") and constant(c, "count_include_pad"):
             raise NotApplicable("tf.nn.avg_pool2d's 'SAME' padding averages the real pixels only "
                                 "(count_include_pad=False)")
         pool = f"tf.nn.avg_pool2d(tf.transpose({{}}, [0, 2, 3, 1]), {kernel}, {stride}, {padding})"
@@ -313,7 +289,7 @@ def _pool(kind: str):
         # numbers: zeros added first; count_include_pad=False divides by the real pixels' share
         pad = f"tf.pad({{}}, {python_literal([[0, 0], [0, 0], *pairs])})"
         y = pool.format(pad.format(c.args[0]))
-        if not _const(c, "count_include_pad", True):
+        if not constant(c, "count_include_pad", True):
             y = f"{y} / {pool.format(pad.format(f'tf.ones_like({c.atoms[0]})'))}"
         return f"tf.transpose({y}, [0, 3, 1, 2])"
     return spell
@@ -334,9 +310,9 @@ def _channel(c, i: int, axis) -> str:
 
 
 def _batch_norm(c) -> str:
-    axis, eps = _const(c, "axis", 1), c.attr("eps")  # tf.nn.batch_normalization has no default eps
+    axis, eps = constant(c, "axis", 1), c.attr("eps")  # tf.nn.batch_normalization has no default eps
     x = c.args[0]
-    if _const(c, "training"):
+    if constant(c, "training"):
         r = _rank(c.writer, c.nodes[0])
         axes = python_literal([a for a in range(r) if a != axis % r]) if r is not None else \
             f"[a for a in range({_ndim(c)}) if a != {axis} % {_ndim(c)}]"
@@ -348,7 +324,7 @@ def _batch_norm(c) -> str:
 
 
 def _layer_norm(c) -> str:
-    axis = _const(c, "axis", -1)
+    axis = constant(c, "axis", -1)
     gamma, beta = (c.args[i] if i < len(c.args) else "None" for i in (1, 2))
     return f"tf.nn.batch_normalization({c.args[0]}, *tf.nn.moments({c.args[0]}, axes={_axes(axis)}, " \
            f"keepdims=True), offset={beta}, scale={gamma}, variance_epsilon={c.attr('eps')})"
@@ -357,7 +333,7 @@ def _layer_norm(c) -> str:
 def _cell(name: str):
     """keras.layers.LSTMCell / GRUCell (what TensorFlow users call) with the case's weights."""
     def spell(c) -> str:
-        layout = _const(c, "layout", "canonical")
+        layout = constant(c, "layout", "canonical")
         if layout not in ("canonical", "native"):
             raise ValueError(f"{name}: layout is 'canonical' or 'native', not {layout!r}")
         c.writer.needs.add("helper:keras_layer")
@@ -377,20 +353,14 @@ def _batch_norm_train(c) -> str:
 def _dropout(c) -> str:
     # not training, dropout keeps everything: rate 0 (a Keras Dropout layer made here would make
     # a Variable, its seed, inside a tf.function)
-    rate = c.attr("rate") if _const(c, "training") else "0.0"
+    rate = c.attr("rate") if constant(c, "training") else "0.0"
     return f"tf.nn.dropout({c.args[0]}, rate={rate})"
 
 
 # ---- losses ---------------------------------------------------------------------------------
 
-def _integer(w: Writer, node) -> bool:
-    if isinstance(node, ex.Name) and node.id in w.plan.inputs:
-        return np.asarray(w.plan.inputs[node.id].value).dtype.kind in "iu"
-    return isinstance(node, ex.Call) and node.fn in ("argmax", "argmin")
-
-
 def _reduce(c, loss: str) -> str:
-    reduction = _const(c, "reduction", "mean")
+    reduction = constant(c, "reduction", "mean")
     if reduction == "batchmean":
         return f"tf.reduce_sum({loss}) / {c.atoms[0]}.shape[0]"
     return {"mean": f"tf.reduce_mean({loss})", "sum": f"tf.reduce_sum({loss})"}.get(reduction, loss)
@@ -398,8 +368,8 @@ def _reduce(c, loss: str) -> str:
 
 def _cross_entropy(c) -> str:
     logits, labels = c.args
-    axis, smoothing = _const(c, "axis", -1), _const(c, "label_smoothing", 0.0)
-    if _integer(c.writer, c.nodes[1]):
+    axis, smoothing = constant(c, "axis", -1), constant(c, "label_smoothing", 0.0)
+    if integer_valued(c.writer, c.nodes[1]):
         if not smoothing and axis == -1:
             return _reduce(c, f"tf.nn.sparse_softmax_cross_entropy_with_logits(labels={labels}, logits={logits})")
         labels = f"tf.one_hot({labels}, {c.atoms[0]}.shape[{axis}], axis={axis}, dtype={c.atoms[0]}.dtype)"
@@ -420,7 +390,7 @@ def _bce(c) -> str:
 def _huber(c) -> str:
     x, t = c.atoms
     delta = f"delta={c.kwargs['delta']}, " if c.given("delta") else ""
-    reduction = _const(c, "reduction", "mean")
+    reduction = constant(c, "reduction", "mean")
     if reduction == "mean":  # Keras averages over the last axis, then the batch: the full mean
         return f"tf.keras.losses.Huber({delta}dtype={x}.dtype)({t}, {x})"
     # one entry per last axis: Keras' mean over it is then each entry's own loss
@@ -430,7 +400,7 @@ def _huber(c) -> str:
 
 def _kl_div(c) -> str:
     q, p = c.atoms  # PyTorch's order: log-probabilities, then the target
-    if _const(c, "log_target"):
+    if constant(c, "log_target"):
         return _reduce(c, f"tf.exp({p}) * ({p} - {q})")
     return _reduce(c, f"tf.math.xlogy({p}, {p}) - {p} * {q}")  # xlogy: 0 where p == 0
 
@@ -460,9 +430,9 @@ OPS = {
     "concat": "tf.concat({0}, axis={axis})", "stack": "tf.stack({0}{kw})",
     "softmax": "tf.nn.softmax({0}{kw})", "log_softmax": "tf.nn.log_softmax({0}{kw})",
     "one_hot": "tf.one_hot({0}, {depth}, dtype=tf.float32)",
-    "cast": lambda c: f"tf.cast({c.args[0]}, tf.{_const(c, 'dtype')})",
+    "cast": lambda c: f"tf.cast({c.args[0]}, tf.{constant(c, 'dtype')})",
     "ones_like": "tf.ones_like({0})", "zeros_like": "tf.zeros_like({0})",
-    "mse": lambda c: ("tf.reduce_sum" if _const(c, "reduction") == "sum" else "tf.reduce_mean")
+    "mse": lambda c: ("tf.reduce_sum" if constant(c, "reduction") == "sum" else "tf.reduce_mean")
     + f"(tf.square({c.atoms[0]} - {c.atoms[1]}))",
     "string_join": "tf.strings.join({0}{kw})",
     "assign_add": "{0}.assign_add({1})", "assign_sub": "{0}.assign_sub({1})",
@@ -487,7 +457,7 @@ OPS = {
     "gather": "tf.gather({0}, {1}{kw})",
     "take_along_axis": "tf.experimental.numpy.take_along_axis({0}, {1}, {axis})",
     "sort": lambda c: f"tf.sort({c.args[0]}{c.kw(drop=('descending',))}"
-                      + ", direction='DESCENDING'" * bool(_const(c, "descending")) + ")",
+                      + ", direction='DESCENDING'" * bool(constant(c, "descending")) + ")",
     "topk": _topk, "einsum": _einsum,
     # linear algebra
     **{k: f"tf.linalg.{k}({{0}})" for k in ("det", "slogdet", "inv", "cholesky", "eigh", "eigvalsh")},

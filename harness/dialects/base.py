@@ -353,6 +353,14 @@ def literal(node):
     return UNKNOWN
 
 
+def required_literal(node, why: str = "a constant attribute is needed here"):
+    """A constant attribute's value, where the spelling cannot do with an expression."""
+    value = literal(node)
+    if value is UNKNOWN:
+        raise NotApplicable(why)
+    return value
+
+
 def constant(c: Call, name: str, default=None):
     """An attribute's constant value as the case wrote it (lists too), else ``default`` (the
     vocabulary's when None)."""

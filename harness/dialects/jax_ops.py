@@ -10,7 +10,7 @@ is a short helper function at the top of the script (``HELPERS``), written from 
 from __future__ import annotations
 
 from harness import expressions as ex
-from harness.dialects.base import PYTHON_OPERATORS, NotApplicable, old_weight_options
+from harness.dialects.base import PYTHON_OPERATORS, NotApplicable, old_weight_options, required_literal
 from harness.vocabulary import OPS as VOCABULARY
 
 NO_STRINGS = "JAX has no string arrays (its dtypes are numbers and bools)"
@@ -33,19 +33,11 @@ def _reduce(fn, rename=None):
     return lambda c: f"{fn}({c.args[0]}{_kw(c, rename)})"
 
 
-def _const(node):
-    if isinstance(node, ex.Const):
-        return node.value
-    if isinstance(node, ex.ListOf):
-        return [_const(x) for x in node.items]
-    raise NotApplicable("the JAX spelling needs this attribute as a constant")
-
-
 def _value(c, name: str):
     """An attribute's Python value: given (a constant), else the vocabulary's default."""
     for k, node in c.node_kwargs:
         if k == name:
-            return _const(node)
+            return required_literal(node, "the JAX spelling needs this attribute as a constant")
     return VOCABULARY[c.fn].attributes.get(name)
 
 

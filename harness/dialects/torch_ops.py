@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness import expressions as ex
-from harness.dialects.base import Call, NotApplicable, fill
+from harness.dialects.base import Call, NotApplicable, fill, required_literal
 
 F = "torch.nn.functional"
 
@@ -114,7 +114,7 @@ def _expand_dims(call: Call) -> str:
     axis = _axis(call)
     if not isinstance(axis, ex.ListOf):
         return f"torch.unsqueeze({x}, dim={call.attr('axis')})"
-    dims = _literal(axis)
+    dims = required_literal(axis)
     order = sorted(d for d in dims if d >= 0) + sorted((d for d in dims if d < 0), reverse=True)
     return call.atoms[0] + "".join(f".unsqueeze({d})" for d in order)
 
@@ -129,21 +129,10 @@ def _flip(call: Call) -> str:
 _PAD_MODES = {"constant": None, "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
 
 
-def _literal(node):
-    """A constant attribute (a number, or nested lists of numbers) as a Python value."""
-    if isinstance(node, ex.ListOf):
-        return [_literal(n) for n in node.items]
-    if isinstance(node, ex.Call) and node.fn == "neg" and isinstance(node.args[0], ex.Const):
-        return -node.args[0].value
-    if isinstance(node, ex.Const):
-        return node.value
-    raise NotApplicable("a constant attribute is needed here")
-
-
 def _const(call: Call, name: str, default=None):
     """A constant attribute the case gave (lists included), else ``default``."""
     node = dict(call.node_kwargs).get(name)
-    return default if node is None else _literal(node)
+    return default if node is None else required_literal(node)
 
 
 def _pad(call: Call) -> str:

@@ -32,16 +32,16 @@ STAGED_NA = ("PyTorch runs eagerly: no tracer with tf.function's retracing seman
 
 
 def _reduce(fn: str):
-    """``sum``/``mean``/``max``: no axis reduces everything (``keepdims`` keeps every axis
-    as 1); ``max`` over axes is ``torch.amax``."""
+    """``sum``/``mean``/``max``/``min``: no axis reduces everything (``keepdims`` keeps every
+    axis as 1); ``max``/``min`` over axes are ``torch.amax``/``torch.amin``."""
     def spell(call: Call) -> str:
         x, axis = tensors("{0}")(call), dict(call.node_kwargs).get("axis")
         if axis is None or axis == ex.Const(None):
             return f"torch.{fn}({x})" + (f".reshape([1] * {call.atoms[0]}.dim())"
                                          if call.const("keepdims") else "")
         dim = f"dim={call.kwargs['axis']}" + call.kw({"keepdims": "keepdim"}, drop=("axis",))
-        if fn == "max":  # torch.amax: tied maxima share the gradient (torch.max(x, dim) picks one)
-            return f"torch.amax({x}, {dim})"
+        if fn in ("max", "min"):  # torch.amax: tied maxima share the gradient (torch.max(x, dim) picks one)
+            return f"torch.a{fn}({x}, {dim})"
         return f"torch.{fn}({x}, {dim})"
     return spell
 
@@ -92,7 +92,7 @@ OPS = {
     **{n: tensors(f"torch.{n}({{0}})") for n in _TORCH},
     **{n: tensors(f"torch.{n}({{0}}, {{1}})") for n in ("maximum", "minimum")},
     **{n: tensors(f"torch.{n}({{0}}, dim={{axis}})") for n in ("softmax", "log_softmax")},
-    **{n: _reduce(n) for n in ("sum", "mean", "max")},
+    **{n: _reduce(n) for n in ("sum", "mean", "max", "min")},
     "softplus": tensors("torch.nn.functional.softplus({0})"),
     "clip": tensors("torch.clamp({0}{kw})"),
     "where": _where,

@@ -315,7 +315,6 @@ BREADTH = {
     **{n: tensors(f"torch.{n}({{0}}, {{1}})") for n in ("atan2", "remainder", "fmod", "xlogy")},
     "squared_difference": lambda c: tensors("torch.square({0} - {1})")(c) if any(c.host) else
     f"torch.square({c.atoms[0]} - {c.atoms[1]})",
-    "min": _reduction("amin"),
     "prod": _prod,
     "std": _reduction("std"),
     "var": _reduction("var"),

@@ -83,6 +83,7 @@ def test_a_float64_observation_met_in_float32_is_a_dtype_difference():
     assert result.message.startswith("dtype float32 != expected float64")
     assert "agree to float32's tolerance" in result.message
     assert compare(reference.copy(), reference)
+    assert compare(downcast, reference, dtypes=False)  # the explorer's float64 oracle
 
 
 def test_a_literal_expectation_has_no_dtype_to_hold():

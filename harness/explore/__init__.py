@@ -182,11 +182,12 @@ class Explorer:
             # derivative), rounding rather than a convention: not reported
             oracle = self.oracle_of(one)
             if oracle is not None and oracle.status == "ok" and not any(
-                    consensus.agree(obs[cls[0]], oracle, TOLERANCES["float32"])
+                    consensus.agree(obs[cls[0]], oracle, TOLERANCES["float32"], dtypes=False)
                     for cls in classes):
                 fd = self.fd_of(one, oracle)
                 if fd is None or not any(consensus.agree(obs[cls[0]], finite.observation(fd),
-                                                         finite.tolerance(TOLERANCES["float32"]))
+                                                         finite.tolerance(TOLERANCES["float32"]),
+                                                         dtypes=False)
                                          for cls in classes):
                     self.stats.ill_conditioned += 1
                     return None
@@ -229,13 +230,13 @@ class Explorer:
         wrong = []
         if fd is not None:
             fd_obs, fd_tol = finite.observation(fd), finite.tolerance(tol)
-            right = [cls for cls in classes if consensus.agree(obs[cls[0]], fd_obs, fd_tol)]
+            right = [cls for cls in classes if consensus.agree(obs[cls[0]], fd_obs, fd_tol, dtypes=False)]
             if right:  # finite differences side with a class: another class's number is
                 # wrong if the float64 reference does not side with it either (None or an
                 # error is a way of answering, not a wrong number)
                 wrong = sorted(col for cls in classes if cls not in right
                                and consensus.numeric(obs[cls[0]].value)
-                               and not consensus.agree(obs[cls[0]], oracle, tol) for col in cls)
+                               and not consensus.agree(obs[cls[0]], oracle, tol, dtypes=False) for col in cls)
             else:
                 fd = None  # they side with none: no opinion
         sig = signature(small, classes, obs, precision=self._precision(small, obs),

@@ -14,14 +14,16 @@ from harness.compare import compare
 from harness.scripts import Observation
 
 
-def agree(a: Observation, b: Observation, tol) -> bool:
+def agree(a: Observation, b: Observation, tol, dtypes: bool = True) -> bool:
+    """``dtypes=False`` for the float64 oracle: its values count, not its wider dtype."""
     if (a.status == "error") != (b.status == "error"):
         return False
     if a.status == "error":
         return a.value.category == b.value.category
     t = SimpleNamespace(rtol=tol[0], atol=tol[1])
     try:
-        return compare(a.value, b.value, t).ok and compare(b.value, a.value, t).ok
+        return (compare(a.value, b.value, t, dtypes=dtypes).ok
+                and compare(b.value, a.value, t, dtypes=dtypes).ok)
     except Exception:
         return False
 

@@ -145,13 +145,13 @@ def choose_expect(classes, observations, oracle, tol, fd=None):
     from harness.explore.fd import observation, tolerance
     if fd is not None:
         hits = [cls for cls in classes
-                if agree(observations[cls[0]], observation(fd), tolerance(tol))]
+                if agree(observations[cls[0]], observation(fd), tolerance(tol), dtypes=False)]
         if len(hits) == 1:
             return hits[0], ("central finite differences of the float64 reference value "
                              "agree with this class")
     if oracle is not None and oracle.status != "n/a":
         for cls in classes:
-            if agree(observations[cls[0]], oracle, tol):
+            if agree(observations[cls[0]], oracle, tol, dtypes=False):
                 return cls, "the float64 reference engine (oracle) agrees with this class"
     ordered = sorted(classes, key=lambda c: (-len(c), "reference" not in c))
     return ordered[0], "the majority of columns"

@@ -231,7 +231,9 @@ class TorchDialect(Dialect):
 
     def to_numpy(self, value):
         if hasattr(value, "detach"):  # a copy: a tensor updated later must not change it
-            return value.detach().cpu().resolve_conj().numpy().copy()
+            # force: detached, on the CPU, conj and neg resolved, and a ZeroTensor (the second
+            # derivative of abs, say) as its zeros, which is what printing the tensor shows
+            return value.numpy(force=True).copy()
         return super().to_numpy(value)
 
     def tensor(self, w: Writer, array, random_source=None, grad=False) -> str:

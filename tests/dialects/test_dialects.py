@@ -1187,6 +1187,17 @@ def test_torch_values_are_copies_not_views():
     assert out.tolist() == [1.0, 2.0]  # a tensor updated later does not change it
 
 
+def test_torch_zero_tensors_read_as_the_zeros_they_print():
+    require("torch")
+    import torch
+
+    x = torch.tensor(1.5, requires_grad=True)
+    (g,) = torch.autograd.grad(torch.abs(x), x, create_graph=True)
+    (g2,) = torch.autograd.grad(g, x)  # abs's second derivative: a ZeroTensor, printed tensor(0.)
+    assert g2._is_zerotensor()
+    assert dialect("torch").to_numpy(g2).tolist() == 0.0
+
+
 def test_tensorflow_strings_and_variables_become_numpy():
     require("tensorflow")
     import tensorflow as tf

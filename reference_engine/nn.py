@@ -20,6 +20,8 @@ from .engine import Tensor
 from .math_ops import _erf, argmax, erf, xlogy
 from .math_ops import var as _var
 from .ops import (
+    _nothing_from,
+    _select,
     abs,
     clone,
     composite,
@@ -76,11 +78,11 @@ def _silu_grad(x):
 # relu6 = min(max(x, 0), 6); the gradient passes on the open interval (0, 6): 0 at both kinks
 # (torch's hardtanh rule, tf's Relu6Grad, jax.nn.relu6).
 relu6 = defop("relu6", lambda x: np.clip(x, 0, 6),
-              vjp=lambda g, z, x: g * ((x > 0) * (x < 6)), jvp=lambda t, z, x: t * ((x > 0) * (x < 6)))
+              vjp=lambda g, z, x: _select((x > 0) * (x < 6), g, x), jvp=lambda t, z, x: _select((x > 0) * (x < 6), t))
 # leaky_relu(x, alpha): x for x > 0, alpha*x otherwise; at 0 the slope is alpha (torch, tf).
 # Defaults differ: torch negative_slope=0.01, jax negative_slope=0.01, tf.nn.leaky_relu alpha=0.2.
 leaky_relu = defop("leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, alpha * x),
-                   vjp=lambda g, z, x, alpha: where(x > 0, g, g * alpha),
+                   vjp=lambda g, z, x, alpha: where(x > 0, g, g * alpha) + _nothing_from(x),
                    jvp=lambda t, z, x, alpha: where(x > 0, t, t * alpha))
 # elu(x, alpha): x for x > 0, alpha*(exp(x) - 1) otherwise; slope alpha*exp(x) = z + alpha there (and at 0).
 elu = defop("elu", lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),

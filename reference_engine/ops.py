@@ -188,9 +188,10 @@ matmul = defop("matmul", np.matmul,
 
 
 # --- elementwise functions; kinks as in the module docstring ------------------------
-def _split(wins, ties):
-    """Share of maximum/minimum's gradient for an argument: all where it wins, half on a tie."""
-    return wins + 0.5 * ties
+def _split(wins, ties, g):
+    """maximum/minimum's gradient for an argument: all of g where it wins, half on a tie, else
+    exactly 0 (selected, as the frameworks do: an inf in g does not become NaN where it loses)."""
+    return where(wins, g, _select(ties, g * 0.5))
 
 
 def _between(x, lo, hi):
@@ -209,10 +210,24 @@ sigmoid = defop("sigmoid", lambda x: np.exp(-np.logaddexp(0, -x)),  # never over
                 vjp=lambda g, z, x: g * z * (1 - z), jvp=lambda t, z, x: t * z * (1 - z))
 softplus = defop("softplus", lambda x: np.logaddexp(0, x),          # log(1 + e^x), stably
                  vjp=lambda g, z, x: g * sigmoid(x), jvp=lambda t, z, x: t * sigmoid(x))
+def _nothing_from(x):
+    """Exact zeros that depend on x with a zero derivative: PyTorch's zeros_like(grad) for an
+    input a rule does not use. Not x * 0, which is NaN where x is inf or NaN."""
+    return where(zeros_like(x, dtype=bool), x, 0)
+
+
 def _zero(g, z, *xs, **attrs):
     """The rule of an op that is flat almost everywhere (sign, floor, round...): a zero gradient,
     still connected to g, so that second-order checks see a zero and not an unused input."""
-    return g * 0
+    return _nothing_from(g)
+
+
+def _select(mask, g, x=None):
+    """g where the mask holds, else exactly 0: the frameworks' masks select, so an inf or NaN in
+    g stays out where the mask is false (g * mask would make it NaN). With x: connected to x
+    with a zero derivative, as torch's threshold_backward (relu's second derivative is 0)."""
+    passed = where(mask, g, 0)
+    return passed if x is None else passed + _nothing_from(x)
 
 
 def _is_complex(x):
@@ -227,16 +242,16 @@ sign = defop("sign", np.sign, vjp=_zero, jvp=_zero)                  # sign' = 0
 abs = defop("abs", np.abs,                                          # abs'(0) = sign(0) = 0
             vjp=lambda g, z, x: g * conj(sign(x)) if _is_complex(x) else g * sign(x), jvp=_abs_jvp)
 relu = defop("relu", lambda x: np.maximum(x, 0),                    # relu'(0) = 0
-             vjp=lambda g, z, x: g * (x > 0), jvp=lambda t, z, x: t * (x > 0))
+             vjp=lambda g, z, x: _select(x > 0, g, x), jvp=lambda t, z, x: _select(x > 0, t))
 maximum = defop("maximum", np.maximum,                              # ties: half each
-                vjp=(lambda g, z, x, y: g * _split(x > y, x == y), lambda g, z, x, y: g * _split(y > x, x == y)),
-                jvp=(lambda t, z, x, y: t * _split(x > y, x == y), lambda t, z, x, y: t * _split(y > x, x == y)))
+                vjp=(lambda g, z, x, y: _split(x > y, x == y, g), lambda g, z, x, y: _split(y > x, x == y, g)),
+                jvp=(lambda t, z, x, y: _split(x > y, x == y, t), lambda t, z, x, y: _split(y > x, x == y, t)))
 minimum = defop("minimum", np.minimum,
-                vjp=(lambda g, z, x, y: g * _split(x < y, x == y), lambda g, z, x, y: g * _split(y < x, x == y)),
-                jvp=(lambda t, z, x, y: t * _split(x < y, x == y), lambda t, z, x, y: t * _split(y < x, x == y)))
+                vjp=(lambda g, z, x, y: _split(x < y, x == y, g), lambda g, z, x, y: _split(y < x, x == y, g)),
+                jvp=(lambda t, z, x, y: _split(x < y, x == y, t), lambda t, z, x, y: _split(y < x, x == y, t)))
 clamp = defop("clamp", lambda x, min=None, max=None: np.clip(x, min, max),
-              vjp=lambda g, z, x, min, max: g * _between(x, min, max),
-              jvp=lambda t, z, x, min, max: t * _between(x, min, max))
+              vjp=lambda g, z, x, min, max: _select(_between(x, min, max), g),
+              jvp=lambda t, z, x, min, max: _select(_between(x, min, max), t))
 where = defop("where", np.where,
               vjp=(None, lambda g, z, c, a, b: where(c, g, 0), lambda g, z, c, a, b: where(c, 0, g)),
               jvp=(None, lambda t, z, c, a, b: where(c, t, 0), lambda t, z, c, a, b: where(c, 0, t)))

@@ -265,3 +265,24 @@ def test_pow_masks_a_zero_exponent_so_high_orders_stay_finite_at_zero():
     (g2,) = re.autograd.grad([g1], [x], create_graph=True)
     (g3,) = re.autograd.grad([g2], [x])
     assert (g1.item(), g2.item(), g3.item()) == (0.0, 2.0, 0.0)
+
+
+def test_masks_select_so_an_infinite_gradient_stays_out_where_they_are_closed():
+    # relu(x) at x < 0 is 0, rsqrt(0) = inf: the chain meets 0 * inf. Every framework's relu
+    # rule selects (threshold_backward, ReluGrad, a select in jax.nn.relu), giving 0, not NaN.
+    x = re.tensor([-1.5], requires_grad=True)
+    (g,) = autograd.grad([re.sum(re.tanh(re.rsqrt(re.relu(x))))], [x])
+    assert g.tolist() == [0.0]
+    # a flat op's rule is exact zeros, whatever comes in (torch's zeros_like(grad))
+    x = re.tensor([0.5, -0.5], requires_grad=True)
+    (g,) = autograd.grad([re.sum(re.sqrt(re.sign(x)))], [x])
+    assert g.tolist() == [0.0, 0.0]
+
+
+def test_the_second_derivative_of_relu_is_zero_not_no_gradient():
+    # torch's threshold_backward depends on x with derivative zeros_like(grad); TF and JAX agree
+    x = re.tensor([1.5, -0.5], requires_grad=True)
+    for f in (re.relu, re.leaky_relu, re.relu6):
+        (g,) = autograd.grad([re.sum(f(x))], [x], create_graph=True)
+        (g2,) = autograd.grad([re.sum(g)], [x])
+        assert g2 is not None and g2.tolist() == [0.0, 0.0], f.__name__

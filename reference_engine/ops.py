@@ -25,7 +25,9 @@ their rule for that convention explicitly. jvps push ordinary tangents.
 
 Kinks follow one convention each (also tabled in README.md): relu'(0) = 0,
 abs'(0) = 0, clamp passes the gradient on [min, max] bounds included, and
-maximum/minimum ties and max/min-reduction ties split the gradient evenly.
+maximum/minimum ties and max/min-reduction ties split the gradient evenly. Masks select
+(``where(mask, g, 0)``, not ``g * mask``), as every framework's do: an inf or NaN coming
+back from further up stays out where the mask is closed.
 """
 import builtins
 import inspect

@@ -26,8 +26,9 @@ their rule for that convention explicitly. jvps push ordinary tangents.
 Kinks follow one convention each (also tabled in README.md): relu'(0) = 0,
 abs'(0) = 0, clamp passes the gradient on [min, max] bounds included, and
 maximum/minimum ties and max/min-reduction ties split the gradient evenly. Masks select
-(``where(mask, g, 0)``, not ``g * mask``), as every framework's do: an inf or NaN coming
-back from further up stays out where the mask is closed.
+(``where(mask, g, 0)``, not ``g * mask``), as PyTorch's rules do: an inf or NaN coming back
+from further up stays out where the mask is closed (TensorFlow's ReluGrad and JAX's max/min
+rules multiply: cases/activations.yaml, flat-side-under-an-infinite-gradient).
 """
 import builtins
 import inspect
@@ -192,7 +193,7 @@ matmul = defop("matmul", np.matmul,
 # --- elementwise functions; kinks as in the module docstring ------------------------
 def _split(wins, ties, g):
     """maximum/minimum's gradient for an argument: all of g where it wins, half on a tie, else
-    exactly 0 (selected, as the frameworks do: an inf in g does not become NaN where it loses)."""
+    exactly 0 (selected, as PyTorch does: an inf in g does not become NaN where it loses)."""
     return where(wins, g, _select(ties, g * 0.5))
 
 
@@ -225,8 +226,8 @@ def _zero(g, z, *xs, **attrs):
 
 
 def _select(mask, g, x=None):
-    """g where the mask holds, else exactly 0: the frameworks' masks select, so an inf or NaN in
-    g stays out where the mask is false (g * mask would make it NaN). With x: connected to x
+    """g where the mask holds, else exactly 0: PyTorch's masks select, so an inf or NaN in g
+    stays out where the mask is false (g * mask would make it NaN). With x: connected to x
     with a zero derivative, as torch's threshold_backward (relu's second derivative is 0)."""
     passed = where(mask, g, 0)
     return passed if x is None else passed + _nothing_from(x)

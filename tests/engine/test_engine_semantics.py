@@ -268,8 +268,9 @@ def test_pow_masks_a_zero_exponent_so_high_orders_stay_finite_at_zero():
 
 
 def test_masks_select_so_an_infinite_gradient_stays_out_where_they_are_closed():
-    # relu(x) at x < 0 is 0, rsqrt(0) = inf: the chain meets 0 * inf. Every framework's relu
-    # rule selects (threshold_backward, ReluGrad, a select in jax.nn.relu), giving 0, not NaN.
+    # relu(x) at x < 0 is 0, rsqrt(0) = inf: the chain meets 0 * inf. PyTorch's
+    # threshold_backward and jax.nn.relu select, giving 0, not NaN (TensorFlow's ReluGrad
+    # multiplies: a declared case); torch, TF and JAX all give 0 for this chain.
     x = re.tensor([-1.5], requires_grad=True)
     (g,) = autograd.grad([re.sum(re.tanh(re.rsqrt(re.relu(x))))], [x])
     assert g.tolist() == [0.0]

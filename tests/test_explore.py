@@ -25,9 +25,10 @@ from harness.explore.shrink import infer_shapes, rebuild
 
 class PlantedDialect(ReferenceDialect):
     """The reference engine with one gradient rule changed: relu's derivative at 0 is 1
-    (the engine's, like every framework's, is 0). The forward value is the same."""
+    (the engine's, like every framework's, is 0). The forward value is the same, and so is
+    the second derivative (relu's, 0: the added where is 0 away from x = 0)."""
 
-    OPS = {**REFERENCE_OPS, "relu": "re.where({0} >= 0, {0}, 0.0 * {0})"}
+    OPS = {**REFERENCE_OPS, "relu": "re.relu({0}) + re.where({0} == 0, {0}, 0.0)"}
 
 
 def planted_columns():

@@ -20,8 +20,9 @@ import numpy as np
 
 from harness import expressions as ex
 from harness.cases import to_array
-from harness.dialects.base import Dialect, NotApplicable, Writer, keras_optimizer, python_literal, tensor_list
+from harness.dialects.base import Dialect, NotApplicable, Writer, python_literal, tensor_list
 from harness.dialects.jax import JaxDialect
+from harness.dialects.keras_api import keras_optimizer
 from harness.dialects.keras_ops import LACKS as KERAS_LACKS
 from harness.dialects.keras_ops import OPS as KERAS_OPS
 from harness.dialects.keras_ops import helpers as keras_helpers

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from harness import expressions as ex
-from harness.dialects.base import Dialect, NotApplicable, Writer, keras_optimizer, python_literal, tensor_list
+from harness.dialects.base import Dialect, NotApplicable, Writer, python_literal, tensor_list
+from harness.dialects.keras_api import keras_optimizer
 from harness.dialects.tensorflow_ops import OPS, helpers
 
 STAGE = "@tf.function(autograph=False)"
